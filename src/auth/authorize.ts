@@ -1,0 +1,118 @@
+import type { Kysely } from 'kysely';
+import type { QuaysideConfig } from '../config/load.js';
+import type { Database } from '../db/tables.js';
+import { Denied, Unauthorized } from '../errors.js';
+import { findNamespace } from '../model/namespaces.js';
+import {
+  findRepository,
+  formatRepositoryRef,
+  type RepositoryListScope,
+  type RepositoryRef,
+} from '../model/repositories.js';
+import type { Actor, Principal } from './principal.js';
+
+/**
+ * The one place that answers "may X do Y to Z". Every HTTP surface asks here; nothing else checks
+ * ownership, visibility or roles. Registry scope actions: pull (read), push (write), * (admin).
+ */
+
+export type RepositoryAction = 'pull' | 'push' | '*';
+export const REPOSITORY_ACTIONS: readonly RepositoryAction[] = ['pull', 'push', '*'];
+
+export interface AuthorizeDeps {
+  db: Kysely<Database>;
+  config: QuaysideConfig;
+}
+
+function hasFullSuperuserAccess(deps: AuthorizeDeps, principal: Principal): boolean {
+  return principal.kind === 'user' && principal.superuser && deps.config.FEATURE_SUPERUSERS_FULL_ACCESS;
+}
+
+/** Whether writes are possible at all, whatever the caller's rights. */
+export function registryAcceptsWrites(config: QuaysideConfig): boolean {
+  return config.REGISTRY_STATE !== 'readonly' && !config.DISABLE_PUSHES;
+}
+
+/**
+ * The actions `principal` holds on a repository, whether or not it exists yet. Used to mint
+ * registry tokens (down-scoping, never an error) and to check requests made with basic auth.
+ */
+export async function repositoryActions(
+  deps: AuthorizeDeps,
+  principal: Principal,
+  ref: RepositoryRef,
+): Promise<Set<RepositoryAction>> {
+  const granted = new Set<RepositoryAction>();
+  const namespace = await findNamespace(deps.db, ref.namespace);
+  if (namespace && namespace.enabled !== 1) return granted;
+  const isOwner = principal.kind === 'user' && namespace !== undefined && namespace.id === principal.id;
+  const isAdmin = isOwner || hasFullSuperuserAccess(deps, principal);
+  const writable = registryAcceptsWrites(deps.config);
+
+  const repo = await findRepository(deps.db, ref);
+  if (!repo) {
+    // A repository that does not exist yet: its owner may read (to learn it is unknown) and create it.
+    if (isOwner) {
+      granted.add('pull');
+      if (writable) granted.add('push');
+    }
+    return granted;
+  }
+
+  const anonymousAllowed = principal.kind !== 'anonymous' || deps.config.FEATURE_ANONYMOUS_ACCESS;
+  if (isAdmin || (repo.visibility === 'public' && anonymousAllowed)) granted.add('pull');
+  if (isAdmin && repo.state === 'NORMAL') {
+    if (writable) granted.add('push');
+    granted.add('*');
+  }
+  return granted;
+}
+
+function tokenGrants(actor: Actor, ref: RepositoryRef, requestedPath: string): Set<string> {
+  const full = formatRepositoryRef(ref);
+  const actions = new Set<string>();
+  for (const grant of actor.tokenAccess ?? []) {
+    if (grant.type !== 'repository' || (grant.name !== full && grant.name !== requestedPath)) continue;
+    for (const action of grant.actions) actions.add(action);
+  }
+  return actions;
+}
+
+/**
+ * Throws Unauthorized (no or insufficient credentials: the client should authenticate) or Denied
+ * (authenticated, but not allowed) unless `actor` may perform `action` on the repository.
+ */
+export async function authorizeRepository(
+  deps: AuthorizeDeps,
+  actor: Actor,
+  ref: RepositoryRef,
+  action: RepositoryAction,
+  requestedPath: string = formatRepositoryRef(ref),
+): Promise<void> {
+  const allowed = actor.tokenAccess
+    ? tokenGrants(actor, ref, requestedPath).has(action)
+    : (await repositoryActions(deps, actor.principal, ref)).has(action);
+  if (allowed) return;
+  const message = `not allowed to ${action === '*' ? 'administer' : action} ${formatRepositoryRef(ref)}`;
+  if (actor.principal.kind === 'anonymous' || actor.tokenAccess) throw new Unauthorized(message);
+  throw new Denied(message);
+}
+
+/** Which repositories `actor` may see in listings such as /v2/_catalog. */
+export function repositoryListScope(deps: AuthorizeDeps, actor: Actor): RepositoryListScope | null {
+  const { principal } = actor;
+  if (principal.kind === 'anonymous') {
+    return deps.config.FEATURE_PUBLIC_CATALOG && deps.config.FEATURE_ANONYMOUS_ACCESS
+      ? { all: false, namespaceIds: [] }
+      : null;
+  }
+  if (hasFullSuperuserAccess(deps, principal)) return { all: true };
+  return { all: false, namespaceIds: [principal.id] };
+}
+
+/** Whether the principal may create a repository in the namespace on first push. */
+export async function mayCreateRepository(deps: AuthorizeDeps, principal: Principal, namespace: string): Promise<boolean> {
+  if (principal.kind !== 'user') return false;
+  const ns = await findNamespace(deps.db, namespace);
+  return ns !== undefined && ns.enabled === 1 && ns.id === principal.id;
+}

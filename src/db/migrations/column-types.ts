@@ -1,0 +1,28 @@
+import { type ColumnDefinitionBuilder, type Kysely, sql } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** The few column types that differ between SQLite and PostgreSQL. */
+export interface ColumnTypes {
+  dialect: Dialect;
+  /** Auto-incrementing integer primary key. */
+  id: (col: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
+  idType: 'integer' | 'bigserial';
+  bigint: 'integer' | 'bigint';
+  bytes: 'blob' | 'bytea';
+}
+
+export function columnTypes(dialect: Dialect): ColumnTypes {
+  return dialect === 'sqlite'
+    ? { dialect, id: (c) => c.primaryKey().autoIncrement(), idType: 'integer', bigint: 'integer', bytes: 'blob' }
+    : { dialect, id: (c) => c.primaryKey(), idType: 'bigserial', bigint: 'bigint', bytes: 'bytea' };
+}
+
+export async function detectDialect(db: Kysely<unknown>): Promise<Dialect> {
+  try {
+    await sql`select sqlite_version()`.execute(db);
+    return 'sqlite';
+  } catch {
+    return 'postgres';
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Typed domain errors thrown by model/, auth/ and storage/. Each HTTP surface maps them to its own
+ * error format in exactly one place (registry/errors.ts for OCI JSON, api/errors.ts for Quay JSON).
+ */
+
+export type MissingThing = 'blob' | 'manifest' | 'repository' | 'upload' | 'tag' | 'namespace' | 'user';
+export type InvalidThing =
+  | 'digest'
+  | 'manifest'
+  | 'manifest_blob'
+  | 'name'
+  | 'tag'
+  | 'size'
+  | 'range'
+  | 'upload'
+  | 'input';
+
+export abstract class DomainError extends Error {
+  abstract readonly kind: string;
+  constructor(
+    message: string,
+    readonly detail?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class NotFound extends DomainError {
+  readonly kind = 'not_found';
+  constructor(
+    readonly what: MissingThing,
+    message: string,
+    detail?: unknown,
+  ) {
+    super(message, detail);
+  }
+}
+
+export class Invalid extends DomainError {
+  readonly kind = 'invalid';
+  constructor(
+    readonly what: InvalidThing,
+    message: string,
+    detail?: unknown,
+  ) {
+    super(message, detail);
+  }
+}
+
+/** Credentials missing or wrong. */
+export class Unauthorized extends DomainError {
+  readonly kind = 'unauthorized';
+}
+
+/** Authenticated (or anonymous) but not allowed. */
+export class Denied extends DomainError {
+  readonly kind = 'denied';
+}
+
+export class Unsupported extends DomainError {
+  readonly kind = 'unsupported';
+}
+
+export class Conflict extends DomainError {
+  readonly kind = 'conflict';
+}
+
+/** REGISTRY_STATE readonly, DISABLE_PUSHES, or a repository whose state forbids writes. */
+export class ReadOnly extends DomainError {
+  readonly kind = 'read_only';
+}
+
+export class TooManyRequests extends DomainError {
+  readonly kind = 'too_many_requests';
+}
+
+/** The request body is larger than the configured limit (MAXIMUM_LAYER_SIZE, manifest limit). */
+export class TooLarge extends DomainError {
+  readonly kind = 'too_large';
+}

@@ -1,0 +1,117 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Database, RepositoryTable, RepositoryVisibility } from '../db/tables.js';
+import { Invalid, NotFound } from '../errors.js';
+import { nowMs } from './clock.js';
+
+export type Repository = Selectable<RepositoryTable>;
+
+export interface RepositoryRef {
+  namespace: string;
+  /** The repository name within the namespace; may contain '/' (nested repositories). */
+  name: string;
+}
+
+export interface RepositoryWithNamespace extends Repository {
+  namespace_name: string;
+  namespace_kind: string;
+  namespace_enabled: number;
+}
+
+const COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
+
+export function formatRepositoryRef(ref: RepositoryRef): string {
+  return `${ref.namespace}/${ref.name}`;
+}
+
+/**
+ * Splits an OCI repository path into namespace and repository name. A single-component path lives
+ * in the library namespace when one is given (Quay's LIBRARY_NAMESPACE).
+ */
+export function parseRepositoryPath(path: string, libraryNamespace?: string): RepositoryRef {
+  const parts = path.split('/');
+  if (path.length > 255 || parts.some((p) => !COMPONENT.test(p))) {
+    throw new Invalid('name', `invalid repository name "${path}"`);
+  }
+  if (parts.length === 1) {
+    if (!libraryNamespace) throw new Invalid('name', `repository name "${path}" needs a namespace: use namespace/name`);
+    return { namespace: libraryNamespace, name: path };
+  }
+  return { namespace: parts[0]!, name: parts.slice(1).join('/') };
+}
+
+export async function findRepository(
+  db: Kysely<Database>,
+  ref: RepositoryRef,
+): Promise<RepositoryWithNamespace | undefined> {
+  return db
+    .selectFrom('repository')
+    .innerJoin('namespace', 'namespace.id', 'repository.namespace_id')
+    .selectAll('repository')
+    .select([
+      'namespace.name as namespace_name',
+      'namespace.kind as namespace_kind',
+      'namespace.enabled as namespace_enabled',
+    ])
+    .where('namespace.name', '=', ref.namespace)
+    .where('repository.name', '=', ref.name)
+    .where('repository.state', '!=', 'MARKED_FOR_DELETION')
+    .executeTakeFirst();
+}
+
+export async function getRepository(db: Kysely<Database>, ref: RepositoryRef): Promise<RepositoryWithNamespace> {
+  const repo = await findRepository(db, ref);
+  if (!repo) throw new NotFound('repository', `repository ${formatRepositoryRef(ref)} not found`);
+  return repo;
+}
+
+/** Creates the repository if absent (a push to a new name); concurrent creators get the same row. */
+export async function ensureRepository(
+  db: Kysely<Database>,
+  namespaceId: number,
+  ref: RepositoryRef,
+  visibility: RepositoryVisibility,
+): Promise<RepositoryWithNamespace> {
+  const existing = await findRepository(db, ref);
+  if (existing) return existing;
+  await db
+    .insertInto('repository')
+    .values({
+      namespace_id: namespaceId,
+      name: ref.name,
+      visibility,
+      state: 'NORMAL',
+      description: null,
+      created_at: nowMs(),
+    })
+    .onConflict((oc) => oc.columns(['namespace_id', 'name']).doNothing())
+    .execute();
+  return getRepository(db, ref);
+}
+
+/** Which repositories a caller may list: everything, or public ones plus those in the given namespaces. */
+export type RepositoryListScope = { all: true } | { all: false; namespaceIds: number[] };
+
+/** Repository paths ("ns/name") in lexical order after `last`, limited to what the scope allows. */
+export async function listRepositoryPaths(
+  db: Kysely<Database>,
+  options: { limit: number; last?: string | undefined; scope: RepositoryListScope },
+): Promise<string[]> {
+  const path = sql<string>`${sql.ref('namespace.name')} || '/' || ${sql.ref('repository.name')}`;
+  let query = db
+    .selectFrom('repository')
+    .innerJoin('namespace', 'namespace.id', 'repository.namespace_id')
+    .select(path.as('path'))
+    .where('repository.state', '!=', 'MARKED_FOR_DELETION')
+    .where('namespace.enabled', '=', 1);
+  const { scope } = options;
+  if (!scope.all) {
+    query = query.where((eb) =>
+      scope.namespaceIds.length > 0
+        ? eb.or([eb('repository.visibility', '=', 'public'), eb('repository.namespace_id', 'in', scope.namespaceIds)])
+        : eb('repository.visibility', '=', 'public'),
+    );
+  }
+  if (options.last) query = query.where(path, '>', options.last);
+  const rows = await query.orderBy(path).limit(options.limit).execute();
+  return rows.map((r) => r.path);
+}
