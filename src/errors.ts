@@ -79,3 +79,8 @@ export class TooManyRequests extends DomainError {
 export class TooLarge extends DomainError {
   readonly kind = 'too_large';
 }
+
+/** The endpoint exists but not for this HTTP method. */
+export class MethodNotAllowed extends DomainError {
+  readonly kind = 'method_not_allowed';
+}

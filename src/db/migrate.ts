@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { type Dialect, columnTypes } from './migrations/column-types.js';
 import * as registryCore from './migrations/001_registry_core.js';
+import * as accounts from './migrations/002_accounts.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, types: ReturnType<typeof columnTypes>): Promise<void>;
@@ -9,6 +10,7 @@ interface DialectMigration {
 /** The one migration set, in order. Each migration receives the dialect's column types. */
 const MIGRATIONS: Record<string, DialectMigration> = {
   '001_registry_core': registryCore,
+  '002_accounts': accounts,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -16,6 +16,8 @@ export interface NamespaceTable {
   enabled: number;
   removed_tag_expiration_s: number;
   created_at: number;
+  /** 1 when made a superuser by `quayside user create --superuser` (config SUPER_USERS also counts). */
+  superuser: Generated<number>;
 }
 
 export interface RepositoryTable {
@@ -59,6 +61,8 @@ export interface ManifestTable {
   layers_size: number | null;
   content: Buffer;
   created_at: number;
+  /** Set by DELETE of the manifest: no longer served; kept while tag history refers to it. */
+  deleted_at: number | null;
 }
 
 export interface ManifestBlobTable {
@@ -113,4 +117,35 @@ export interface Database {
   tag: TagTable;
   upload: UploadTable;
   service_key: ServiceKeyTable;
+  oauth_application: OAuthApplicationTable;
+  oauth_access_token: OAuthAccessTokenTable;
+}
+
+export interface OAuthApplicationTable {
+  id: Generated<number>;
+  uuid: string;
+  /** The user or organization that owns the application. */
+  namespace_id: number;
+  client_id: string;
+  name: string;
+  description: Generated<string>;
+  application_uri: Generated<string>;
+  redirect_uri: Generated<string>;
+  created_at: number;
+}
+
+export interface OAuthAccessTokenTable {
+  id: Generated<number>;
+  uuid: string;
+  application_id: number;
+  /** The user who authorized the token; requests made with it act as this user. */
+  namespace_id: number;
+  /** Space-separated OAuth scopes, e.g. "repo:read user:admin". */
+  scope: string;
+  /** The token's first 40 characters, stored in the clear as the lookup key. */
+  token_name: string;
+  /** SHA-256 (hex) of the rest of the token; the secret itself is never stored. */
+  token_secret_hash: string;
+  expires_at: number | null;
+  created_at: number;
 }

@@ -4,6 +4,7 @@ import {
   Denied,
   DomainError,
   Invalid,
+  MethodNotAllowed,
   NotFound,
   ReadOnly,
   TooLarge,
@@ -66,6 +67,7 @@ export function toOciError(err: unknown): OciError {
   if (err instanceof Invalid) return { ...INVALID_CODES[err.what], message: err.message, detail: err.detail };
   if (err instanceof Unauthorized) return { status: 401, code: 'UNAUTHORIZED', message: err.message };
   if (err instanceof Denied) return { status: 403, code: 'DENIED', message: err.message };
+  if (err instanceof MethodNotAllowed) return { status: 405, code: 'UNSUPPORTED', message: err.message };
   if (err instanceof ReadOnly) return { status: 405, code: 'UNSUPPORTED', message: err.message };
   if (err instanceof Unsupported) return { status: 415, code: 'UNSUPPORTED', message: err.message };
   if (err instanceof Conflict) return { status: 409, code: 'DENIED', message: err.message };

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,7 +39,7 @@ export async function startTestRegistry(options: StartOptions = {}): Promise<Tes
   const config = loadConfig({ dataDir, overrides, env: {} });
   const app = await createApp(config, { logLevel: process.env['QUAYSIDE_TEST_LOG'] ?? 'silent' });
   await app.server.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.addresses()[0]!;
+  const address = app.server.server.address() as AddressInfo;
   const host = `127.0.0.1:${address.port}`;
   return {
     url: `http://${host}`,

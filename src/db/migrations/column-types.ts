@@ -1,4 +1,4 @@
-import { type ColumnDefinitionBuilder, type Kysely, sql } from 'kysely';
+import { type ColumnDefinitionBuilder, type Kysely, type RawBuilder, sql } from 'kysely';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -10,12 +10,14 @@ export interface ColumnTypes {
   idType: 'integer' | 'bigserial';
   bigint: 'integer' | 'bigint';
   bytes: 'blob' | 'bytea';
+  /** Text compared and sorted bytewise (as SQLite always does), for names listed in order. */
+  name: RawBuilder<unknown> | 'text';
 }
 
 export function columnTypes(dialect: Dialect): ColumnTypes {
   return dialect === 'sqlite'
-    ? { dialect, id: (c) => c.primaryKey().autoIncrement(), idType: 'integer', bigint: 'integer', bytes: 'blob' }
-    : { dialect, id: (c) => c.primaryKey(), idType: 'bigserial', bigint: 'bigint', bytes: 'bytea' };
+    ? { dialect, id: (c) => c.primaryKey().autoIncrement(), idType: 'integer', bigint: 'integer', bytes: 'blob', name: 'text' }
+    : { dialect, id: (c) => c.primaryKey(), idType: 'bigserial', bigint: 'bigint', bytes: 'bytea', name: sql`text collate "C"` };
 }
 
 export async function detectDialect(db: Kysely<unknown>): Promise<Dialect> {

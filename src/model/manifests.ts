@@ -1,0 +1,246 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/tables.js';
+import { Invalid, NotFound } from '../errors.js';
+import { computeDigest, isDigest, type ManifestPolicy, type ParsedManifest, parseDigest, parseManifest } from '../manifest/index.js';
+import { findRepositoryBlobs, linkBlobToRepository } from './blobs.js';
+import { nowMs } from './clock.js';
+import { moveTag, validateTagName } from './tags.js';
+
+export interface StoredManifest {
+  id: number;
+  digest: string;
+  mediaType: string;
+  content: Buffer;
+  subjectDigest: string | null;
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+function toStored(row: {
+  id: number;
+  digest: string;
+  media_type: string;
+  content: Buffer | Uint8Array;
+  subject_digest: string | null;
+}): StoredManifest {
+  return {
+    id: row.id,
+    digest: row.digest,
+    mediaType: row.media_type,
+    content: Buffer.isBuffer(row.content) ? row.content : Buffer.from(row.content),
+    subjectDigest: row.subject_digest,
+  };
+}
+
+export async function findManifestByDigest(db: Db, repositoryId: number, digest: string): Promise<StoredManifest | undefined> {
+  const row = await db
+    .selectFrom('manifest')
+    .select(['id', 'digest', 'media_type', 'content', 'subject_digest'])
+    .where('repository_id', '=', repositoryId)
+    .where('digest', '=', digest)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return row ? toStored(row) : undefined;
+}
+
+export async function findManifestByTag(db: Db, repositoryId: number, tag: string): Promise<StoredManifest | undefined> {
+  const row = await db
+    .selectFrom('tag')
+    .innerJoin('manifest', 'manifest.id', 'tag.manifest_id')
+    .select(['manifest.id', 'manifest.digest', 'manifest.media_type', 'manifest.content', 'manifest.subject_digest'])
+    .where('tag.repository_id', '=', repositoryId)
+    .where('tag.name', '=', tag)
+    .where('tag.lifetime_end_ms', 'is', null)
+    .executeTakeFirst();
+  return row ? toStored(row) : undefined;
+}
+
+/** Resolves a tag or digest reference; throws NotFound('manifest'). */
+export async function getManifest(db: Db, repositoryId: number, reference: string): Promise<StoredManifest> {
+  const manifest = isDigest(reference)
+    ? await findManifestByDigest(db, repositoryId, reference)
+    : await findManifestByTag(db, repositoryId, reference);
+  if (!manifest) throw new NotFound('manifest', `manifest ${reference} is unknown`, { reference });
+  return manifest;
+}
+
+export interface PutManifestInput {
+  repositoryId: number;
+  /** A tag name or the digest the client claims for the bytes. */
+  reference: string;
+  bytes: Buffer;
+  contentType: string | undefined;
+  policy: ManifestPolicy;
+}
+
+export interface PutManifestResult {
+  digest: string;
+  subjectDigest: string | null;
+  tag: string | null;
+}
+
+function checkClaimedDigest(reference: string, bytes: Buffer, parsed: ParsedManifest): string {
+  const { algorithm } = parseDigest(reference);
+  const actual = algorithm === 'sha256' ? parsed.digest : computeDigest(bytes, algorithm);
+  if (actual !== reference) {
+    throw new Invalid('digest', `manifest digest mismatch: the content has digest ${actual}`, {
+      expected: reference,
+      actual,
+    });
+  }
+  return actual;
+}
+
+async function childManifestIds(db: Db, repositoryId: number, parsed: ParsedManifest): Promise<number[]> {
+  const wanted = [...new Set(parsed.children.map((c) => c.digest))];
+  if (wanted.length === 0) return [];
+  const rows = await db
+    .selectFrom('manifest')
+    .select(['id', 'digest'])
+    .where('repository_id', '=', repositoryId)
+    .where('digest', 'in', wanted)
+    .where('deleted_at', 'is', null)
+    .execute();
+  const found = new Map(rows.map((r) => [r.digest, r.id]));
+  const missing = wanted.find((d) => !found.has(d));
+  if (missing) {
+    throw new Invalid('manifest_blob', `manifest ${missing} referenced by the index is unknown to this repository`, {
+      digest: missing,
+    });
+  }
+  return wanted.map((d) => found.get(d)!);
+}
+
+async function insertManifestRow(trx: Transaction<Database>, repositoryId: number, parsed: ParsedManifest, digest: string, bytes: Buffer): Promise<number> {
+  const existing = await trx
+    .selectFrom('manifest')
+    .select(['id', 'deleted_at'])
+    .where('repository_id', '=', repositoryId)
+    .where('digest', '=', digest)
+    .executeTakeFirst();
+  if (existing) {
+    if (existing.deleted_at !== null) {
+      await trx.updateTable('manifest').set({ deleted_at: null }).where('id', '=', existing.id).execute();
+    }
+    return existing.id;
+  }
+  const row = await trx
+    .insertInto('manifest')
+    .values({
+      repository_id: repositoryId,
+      digest,
+      media_type: parsed.mediaType,
+      artifact_type: parsed.artifactType,
+      config_media_type: parsed.config?.mediaType ?? null,
+      subject_digest: parsed.subject?.digest ?? null,
+      size: bytes.length,
+      layers_size: parsed.kind === 'image' ? parsed.layersSize : null,
+      content: bytes,
+      created_at: nowMs(),
+      deleted_at: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/**
+ * Stores a manifest byte-for-byte and, for a tag reference, moves the tag to it, all in one
+ * transaction. Every blob and child manifest it references must already be in the repository.
+ */
+export async function putManifest(db: Kysely<Database>, input: PutManifestInput): Promise<PutManifestResult> {
+  const byDigest = isDigest(input.reference);
+  if (!byDigest) validateTagName(input.reference);
+  const parsed = parseManifest(input.bytes, input.contentType, input.policy);
+  const digest = byDigest ? checkClaimedDigest(input.reference, input.bytes, parsed) : parsed.digest;
+
+  const required = parsed.requiredBlobs.map((b) => b.digest);
+  const blobs = await findRepositoryBlobs(db, input.repositoryId, required);
+  const missingBlob = required.find((d) => !blobs.has(d));
+  if (missingBlob) {
+    throw new Invalid('manifest_blob', `blob ${missingBlob} is unknown to this repository`, { digest: missingBlob });
+  }
+  const children = await childManifestIds(db, input.repositoryId, parsed);
+
+  await db.transaction().execute(async (trx) => {
+    const manifestId = await insertManifestRow(trx, input.repositoryId, parsed, digest, input.bytes);
+    for (const blob of blobs.values()) {
+      await trx
+        .insertInto('manifest_blob')
+        .values({ manifest_id: manifestId, blob_id: blob.id })
+        .onConflict((oc) => oc.columns(['manifest_id', 'blob_id']).doNothing())
+        .execute();
+      await linkBlobToRepository(trx, input.repositoryId, blob.id, null);
+    }
+    for (const childId of children) {
+      await trx
+        .insertInto('manifest_child')
+        .values({ manifest_id: manifestId, child_manifest_id: childId })
+        .onConflict((oc) => oc.columns(['manifest_id', 'child_manifest_id']).doNothing())
+        .execute();
+    }
+    if (!byDigest) await moveTag(trx, input.repositoryId, input.reference, manifestId);
+  });
+  return { digest, subjectDigest: parsed.subject?.digest ?? null, tag: byDigest ? null : input.reference };
+}
+
+/** Deletes a manifest by digest: it stops being served and every live tag pointing at it ends. */
+export async function deleteManifest(db: Kysely<Database>, repositoryId: number, digest: string): Promise<void> {
+  const manifest = await findManifestByDigest(db, repositoryId, digest);
+  if (!manifest) throw new NotFound('manifest', `manifest ${digest} is unknown`, { reference: digest });
+  const now = nowMs();
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('tag')
+      .set({ lifetime_end_ms: now })
+      .where('manifest_id', '=', manifest.id)
+      .where('lifetime_end_ms', 'is', null)
+      .execute();
+    await trx.updateTable('manifest').set({ deleted_at: now }).where('id', '=', manifest.id).execute();
+  });
+}
+
+export interface ReferrerDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+function annotationsOf(content: Buffer | Uint8Array): Record<string, string> | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(content).toString('utf8')) as { annotations?: unknown };
+    const annotations = parsed.annotations;
+    if (annotations && typeof annotations === 'object' && !Array.isArray(annotations)) {
+      return annotations as Record<string, string>;
+    }
+  } catch {
+    // stored manifests were validated on push; an unreadable one simply has no annotations
+  }
+  return undefined;
+}
+
+/** Manifests of the repository whose `subject` is `digest`, as OCI descriptors. */
+export async function listReferrers(
+  db: Db,
+  repositoryId: number,
+  digest: string,
+  artifactType?: string,
+): Promise<ReferrerDescriptor[]> {
+  let query = db
+    .selectFrom('manifest')
+    .select(['digest', 'media_type', 'size', 'artifact_type', 'content'])
+    .where('repository_id', '=', repositoryId)
+    .where('subject_digest', '=', digest)
+    .where('deleted_at', 'is', null);
+  if (artifactType !== undefined) query = query.where('artifact_type', '=', artifactType);
+  const rows = await query.orderBy('created_at').orderBy('id').execute();
+  return rows.map((row) => {
+    const descriptor: ReferrerDescriptor = { mediaType: row.media_type, digest: row.digest, size: Number(row.size) };
+    if (row.artifact_type) descriptor.artifactType = row.artifact_type;
+    const annotations = annotationsOf(row.content);
+    if (annotations) descriptor.annotations = annotations;
+    return descriptor;
+  });
+}

@@ -1,0 +1,75 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authorizeRepository, type RepositoryAction, registryAcceptsWrites } from '../auth/authorize.js';
+import type { Actor } from '../auth/principal.js';
+import type { AppContext } from '../context.js';
+import { NotFound, ReadOnly } from '../errors.js';
+import { findNamespace } from '../model/namespaces.js';
+import {
+  ensureRepository,
+  getRepository,
+  parseRepositoryPath,
+  type RepositoryRef,
+  type RepositoryWithNamespace,
+} from '../model/repositories.js';
+import type { UploadDeps } from '../model/uploads.js';
+
+/** One /v2/<name>/... request after authentication. */
+export interface RepositoryCall {
+  ctx: AppContext;
+  request: FastifyRequest;
+  reply: FastifyReply;
+  actor: Actor;
+  /** The repository name exactly as the client wrote it in the path. */
+  path: string;
+  ref: RepositoryRef;
+}
+
+export function parseRegistryName(ctx: AppContext, path: string): RepositoryRef {
+  return parseRepositoryPath(path, ctx.config.FEATURE_LIBRARY_SUPPORT ? ctx.config.LIBRARY_NAMESPACE : undefined);
+}
+
+function assertWritable(ctx: AppContext, repo?: RepositoryWithNamespace): void {
+  if (ctx.config.REGISTRY_STATE === 'readonly') throw new ReadOnly('the registry is in read-only mode');
+  if (!registryAcceptsWrites(ctx.config)) throw new ReadOnly('pushes are disabled on this registry');
+  if (repo && repo.state !== 'NORMAL') throw new ReadOnly(`repository is in state ${repo.state} and cannot be written`);
+}
+
+/** Authorizes `action` and loads the repository; a missing one is NAME_UNKNOWN. */
+export async function openRepository(call: RepositoryCall, action: RepositoryAction): Promise<RepositoryWithNamespace> {
+  if (action !== 'pull') assertWritable(call.ctx);
+  await authorizeRepository(call.ctx, call.actor, call.ref, action, call.path);
+  const repo = await getRepository(call.ctx.db, call.ref);
+  if (action !== 'pull') assertWritable(call.ctx, repo);
+  return repo;
+}
+
+/** Authorizes a push and creates the repository on first push (CREATE_PRIVATE_REPO_ON_PUSH decides visibility). */
+export async function openRepositoryForPush(call: RepositoryCall): Promise<RepositoryWithNamespace> {
+  assertWritable(call.ctx);
+  await authorizeRepository(call.ctx, call.actor, call.ref, 'push', call.path);
+  const namespace = await findNamespace(call.ctx.db, call.ref.namespace);
+  if (!namespace) throw new NotFound('namespace', `namespace ${call.ref.namespace} does not exist`);
+  const visibility = call.ctx.config.CREATE_PRIVATE_REPO_ON_PUSH ? 'private' : 'public';
+  const repo = await ensureRepository(call.ctx.db, namespace.id, call.ref, visibility);
+  assertWritable(call.ctx, repo);
+  return repo;
+}
+
+export function uploadDeps(ctx: AppContext): UploadDeps {
+  return {
+    db: ctx.db,
+    storage: ctx.storage,
+    maxBlobBytes: ctx.config.maxLayerBytes,
+    pushTempExpirationSeconds: ctx.config.PUSH_TEMP_TAG_EXPIRATION_SEC,
+  };
+}
+
+/** Query string parameter as a single string (the first when repeated). */
+export function queryParam(request: FastifyRequest, name: string): string | undefined {
+  const value = (request.query as Record<string, string | string[] | undefined>)[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function encodeRepositoryPath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}

@@ -1,0 +1,81 @@
+import type { Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
+import { Invalid, TooLarge } from '../errors.js';
+import { isDigest, MAX_MANIFEST_BYTES, manifestPolicyFromConfig, parseDigest } from '../manifest/index.js';
+import { deleteManifest, getManifest, listReferrers, putManifest } from '../model/manifests.js';
+import { deleteTag, validateTagName } from '../model/tags.js';
+import { encodeRepositoryPath, openRepository, queryParam, type RepositoryCall } from './call.js';
+
+async function readLimited(stream: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    const buffer = chunk as Buffer;
+    total += buffer.length;
+    if (total > limit) {
+      stream.destroy();
+      throw new TooLarge(`manifest exceeds ${limit} bytes`);
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function checkReference(reference: string): void {
+  if (isDigest(reference) || reference.includes(':')) parseDigest(reference);
+  else validateTagName(reference);
+}
+
+export async function getManifestHandler(call: RepositoryCall, reference: string, head: boolean): Promise<FastifyReply> {
+  const repo = await openRepository(call, 'pull');
+  const manifest = await getManifest(call.ctx.db, repo.id, reference);
+  const reply = call.reply
+    .code(200)
+    .header('Docker-Content-Digest', manifest.digest)
+    .header('Content-Type', manifest.mediaType)
+    .header('Content-Length', manifest.content.length)
+    .header('ETag', `"${manifest.digest}"`);
+  return head ? reply.send() : reply.send(manifest.content);
+}
+
+export async function putManifestHandler(call: RepositoryCall, reference: string): Promise<FastifyReply> {
+  checkReference(reference);
+  const repo = await openRepository(call, 'push');
+  const bytes = await readLimited(call.request.body as Readable, MAX_MANIFEST_BYTES);
+  if (bytes.length === 0) throw new Invalid('manifest', 'the manifest body is empty');
+  const result = await putManifest(call.ctx.db, {
+    repositoryId: repo.id,
+    reference,
+    bytes,
+    contentType: call.request.headers['content-type'],
+    policy: manifestPolicyFromConfig(call.ctx.config),
+  });
+  const reply = call.reply
+    .code(201)
+    .header('Location', `/v2/${encodeRepositoryPath(call.path)}/manifests/${result.digest}`)
+    .header('Docker-Content-Digest', result.digest)
+    .header('Content-Length', 0);
+  if (result.subjectDigest) reply.header('OCI-Subject', result.subjectDigest);
+  return reply.send();
+}
+
+/** DELETE by digest removes the manifest (and its tags); DELETE by tag removes only the tag. */
+export async function deleteManifestHandler(call: RepositoryCall, reference: string): Promise<FastifyReply> {
+  checkReference(reference);
+  const repo = await openRepository(call, '*');
+  if (isDigest(reference)) await deleteManifest(call.ctx.db, repo.id, reference);
+  else await deleteTag(call.ctx.db, repo.id, reference);
+  return call.reply.code(202).header('Content-Length', 0).send();
+}
+
+export async function referrersHandler(call: RepositoryCall, digest: string): Promise<FastifyReply> {
+  parseDigest(digest);
+  const repo = await openRepository(call, 'pull');
+  const artifactType = queryParam(call.request, 'artifactType');
+  const manifests = await listReferrers(call.ctx.db, repo.id, digest, artifactType);
+  if (artifactType !== undefined) call.reply.header('OCI-Filters-Applied', 'artifactType');
+  return call.reply
+    .code(200)
+    .type('application/vnd.oci.image.index.v1+json')
+    .send({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests });
+}

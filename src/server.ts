@@ -1,0 +1,23 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { userInitializeRoutes } from './api/user-initialize.js';
+import type { AppContext } from './context.js';
+import { registryRoutes } from './registry/index.js';
+
+/** Assembles the HTTP app: /v2/ (registry) and /api/v1 (Quay REST API) as separate encapsulated plugins. */
+export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    disableRequestLogging: false,
+    trustProxy: true,
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  await app.register(async (registry) => registryRoutes(registry, ctx));
+  await app.register(async (api) => userInitializeRoutes(api, ctx));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error_message: `no route for ${request.method} ${request.url}`, status: 404 }),
+  );
+  return app;
+}
