@@ -125,7 +125,7 @@ function resolveStorage(raw: RawConfig, dataDir: string, problems: ConfigProblem
     }
   }
   const defaultLocations = raw.DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS ?? preference.slice(0, 1);
-  for (const name of defaultLocations) {
+  for (const name of raw.DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS ?? []) {
     if (!locations[name]) {
       problems.push({
         key: 'DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS',
