@@ -1,0 +1,84 @@
+import type { FastifyReply } from 'fastify';
+import type { QuaysideConfig } from '../config/load.js';
+import {
+  Conflict,
+  Denied,
+  DomainError,
+  Invalid,
+  NotFound,
+  ReadOnly,
+  TooLarge,
+  TooManyRequests,
+  Unauthorized,
+} from '../errors.js';
+
+/**
+ * Quay API errors (endpoints/exception.py: an RFC 7807 problem document plus Quay's older
+ * error_message/error_type keys). The error types are Quay's, plus `internal_error` for failures
+ * that are not domain errors.
+ */
+export type ApiErrorType =
+  | 'external_service_timeout'
+  | 'invalid_request'
+  | 'invalid_response'
+  | 'invalid_token'
+  | 'expired_token'
+  | 'insufficient_scope'
+  | 'fresh_login_required'
+  | 'exceeds_license'
+  | 'not_found'
+  | 'downstream_issue'
+  | 'internal_error';
+
+export interface ApiError {
+  status: number;
+  type: ApiErrorType;
+  message: string;
+}
+
+export interface ApiErrorBody {
+  detail: string;
+  error_message: string;
+  error_type: ApiErrorType;
+  title: ApiErrorType;
+  type: string;
+  status: number;
+}
+
+/** Maps a domain error to the Quay API error it is reported as; anything unknown is a 500. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof NotFound) return { status: 404, type: 'not_found', message: err.message };
+  // Quay reports taken names and other conflicts as invalid requests (400).
+  if (err instanceof Invalid || err instanceof Conflict) return { status: 400, type: 'invalid_request', message: err.message };
+  if (err instanceof Unauthorized) return { status: 401, type: 'invalid_token', message: err.message };
+  if (err instanceof Denied) return { status: 403, type: 'insufficient_scope', message: err.message };
+  // Quay answers writes in read-only mode, and to repositories not in NORMAL state, with 503.
+  if (err instanceof ReadOnly) return { status: 503, type: 'invalid_request', message: err.message };
+  if (err instanceof TooManyRequests) return { status: 429, type: 'invalid_request', message: err.message };
+  if (err instanceof TooLarge) return { status: 413, type: 'invalid_request', message: err.message };
+  if (err instanceof DomainError) return { status: 400, type: 'invalid_request', message: err.message };
+  return { status: 500, type: 'internal_error', message: 'Internal Server Error' };
+}
+
+/** `<scheme>://<host>`, the base of the error type URLs Quay puts in its error documents. */
+export function apiBaseUrl(config: QuaysideConfig, hostHeader: string | undefined): string {
+  return `${config.PREFERRED_URL_SCHEME}://${config.SERVER_HOSTNAME ?? hostHeader ?? 'localhost'}`;
+}
+
+export function apiErrorBody(error: ApiError, baseUrl: string): ApiErrorBody {
+  return {
+    detail: error.message,
+    error_message: error.message,
+    error_type: error.type,
+    title: error.type,
+    type: `${baseUrl}/api/v1/error/${error.type}`,
+    status: error.status,
+  };
+}
+
+/** Replies with the Quay API error for `err` (a domain error, or anything else as a 500). */
+export function sendApiError(reply: FastifyReply, config: QuaysideConfig, err: unknown): FastifyReply {
+  const error = toApiError(err);
+  const body = apiErrorBody(error, apiBaseUrl(config, reply.request.headers.host));
+  return reply.code(error.status).type('application/json').send(body);
+}
