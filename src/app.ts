@@ -22,7 +22,7 @@ export async function createApp(config: QuaysideConfig, options: CreateAppOption
   const log = pino({ level: options.logLevel ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] });
   const database = await openMigratedDatabase(config.database);
   const storage = createStorage(config.storage);
-  const tokens = await createRegistryTokens({ db: database.db, config });
+  const tokens = await createRegistryTokens({ db: database.db, config, log });
   const ctx: AppContext = { config, db: database.db, dialect: database.dialect, storage, tokens, log };
   const server = await buildServer(ctx);
   return {
