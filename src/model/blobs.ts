@@ -93,7 +93,7 @@ export async function linkBlobToRepository(
         expires_at:
           expiresAt === null
             ? null
-            : sql<number | null>`case when ${sql.ref('repository_blob.expires_at')} is null then null else ${expiresAt} end`,
+            : sql<number | null>`case when ${sql.ref('repository_blob.expires_at')} is null then null else ${sql.ref('excluded.expires_at')} end`,
       }),
     )
     .execute();
