@@ -51,9 +51,11 @@ export async function repositoryActions(
 
   const repo = await findRepository(deps.db, ref);
   if (!repo) {
-    // A repository that does not exist yet: its owner may read (to learn it is unknown) and create it.
+    // A repository that does not exist yet: its owner holds every right on it (to learn it is
+    // unknown, and to create it by pushing).
     if (isOwner) {
       granted.add('pull');
+      granted.add('*');
       if (writable) granted.add('push');
     }
     return granted;

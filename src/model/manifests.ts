@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/tables.js';
 import { Invalid, NotFound } from '../errors.js';
-import { computeDigest, isDigest, type ManifestPolicy, type ParsedManifest, parseDigest, parseManifest } from '../manifest/index.js';
+import { computeDigest, isDigest, type ParsedManifest, parseDigest } from '../manifest/index.js';
 import { findRepositoryBlobs, linkBlobToRepository } from './blobs.js';
 import { nowMs } from './clock.js';
 import { moveTag, validateTagName } from './tags.js';
@@ -69,8 +69,8 @@ export interface PutManifestInput {
   /** A tag name or the digest the client claims for the bytes. */
   reference: string;
   bytes: Buffer;
-  contentType: string | undefined;
-  policy: ManifestPolicy;
+  /** The result of parseManifest over exactly `bytes`. */
+  parsed: ParsedManifest;
 }
 
 export interface PutManifestResult {
@@ -151,7 +151,7 @@ async function insertManifestRow(trx: Transaction<Database>, repositoryId: numbe
 export async function putManifest(db: Kysely<Database>, input: PutManifestInput): Promise<PutManifestResult> {
   const byDigest = isDigest(input.reference);
   if (!byDigest) validateTagName(input.reference);
-  const parsed = parseManifest(input.bytes, input.contentType, input.policy);
+  const { parsed } = input;
   const digest = byDigest ? checkClaimedDigest(input.reference, input.bytes, parsed) : parsed.digest;
 
   const required = parsed.requiredBlobs.map((b) => b.digest);

@@ -43,10 +43,15 @@ export async function openRepository(call: RepositoryCall, action: RepositoryAct
   return repo;
 }
 
-/** Authorizes a push and creates the repository on first push (CREATE_PRIVATE_REPO_ON_PUSH decides visibility). */
-export async function openRepositoryForPush(call: RepositoryCall): Promise<RepositoryWithNamespace> {
+/** Checks that the registry accepts writes and that the caller may push to the repository. */
+export async function authorizePush(call: RepositoryCall): Promise<void> {
   assertWritable(call.ctx);
   await authorizeRepository(call.ctx, call.actor, call.ref, 'push', call.path);
+}
+
+/** Authorizes a push and creates the repository on first push (CREATE_PRIVATE_REPO_ON_PUSH decides visibility). */
+export async function openRepositoryForPush(call: RepositoryCall): Promise<RepositoryWithNamespace> {
+  await authorizePush(call);
   const namespace = await findNamespace(call.ctx.db, call.ref.namespace);
   if (!namespace) throw new NotFound('namespace', `namespace ${call.ref.namespace} does not exist`);
   const visibility = call.ctx.config.CREATE_PRIVATE_REPO_ON_PUSH ? 'private' : 'public';

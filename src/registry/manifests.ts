@@ -1,10 +1,17 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { Invalid, TooLarge } from '../errors.js';
-import { isDigest, MAX_MANIFEST_BYTES, manifestPolicyFromConfig, parseDigest } from '../manifest/index.js';
+import { isDigest, MAX_MANIFEST_BYTES, MediaTypes, manifestPolicyFromConfig, parseDigest, parseManifest } from '../manifest/index.js';
 import { deleteManifest, getManifest, listReferrers, putManifest } from '../model/manifests.js';
 import { deleteTag, validateTagName } from '../model/tags.js';
-import { encodeRepositoryPath, openRepository, queryParam, type RepositoryCall } from './call.js';
+import {
+  authorizePush,
+  encodeRepositoryPath,
+  openRepository,
+  openRepositoryForPush,
+  queryParam,
+  type RepositoryCall,
+} from './call.js';
 
 async function readLimited(stream: Readable, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -40,16 +47,15 @@ export async function getManifestHandler(call: RepositoryCall, reference: string
 
 export async function putManifestHandler(call: RepositoryCall, reference: string): Promise<FastifyReply> {
   checkReference(reference);
-  const repo = await openRepository(call, 'push');
+  await authorizePush(call);
   const bytes = await readLimited(call.request.body as Readable, MAX_MANIFEST_BYTES);
   if (bytes.length === 0) throw new Invalid('manifest', 'the manifest body is empty');
-  const result = await putManifest(call.ctx.db, {
-    repositoryId: repo.id,
-    reference,
-    bytes,
-    contentType: call.request.headers['content-type'],
-    policy: manifestPolicyFromConfig(call.ctx.config),
-  });
+  const contentType = call.request.headers['content-type'];
+  const policy = manifestPolicyFromConfig(call.ctx.config);
+  // Validate before creating anything, so a bad manifest to a new name leaves no empty repository.
+  const parsed = parseManifest(bytes, contentType, policy);
+  const repo = await openRepositoryForPush(call);
+  const result = await putManifest(call.ctx.db, { repositoryId: repo.id, reference, bytes, parsed });
   const reply = call.reply
     .code(201)
     .header('Location', `/v2/${encodeRepositoryPath(call.path)}/manifests/${result.digest}`)
@@ -74,8 +80,9 @@ export async function referrersHandler(call: RepositoryCall, digest: string): Pr
   const artifactType = queryParam(call.request, 'artifactType');
   const manifests = await listReferrers(call.ctx.db, repo.id, digest, artifactType);
   if (artifactType !== undefined) call.reply.header('OCI-Filters-Applied', 'artifactType');
+  const index = { schemaVersion: 2, mediaType: MediaTypes.OCI_INDEX, manifests };
   return call.reply
     .code(200)
-    .type('application/vnd.oci.image.index.v1+json')
-    .send({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests });
+    .header('Content-Type', MediaTypes.OCI_INDEX)
+    .send(Buffer.from(JSON.stringify(index)));
 }
