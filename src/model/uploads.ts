@@ -113,6 +113,9 @@ export async function appendChunk(deps: UploadDeps, upload: Upload, data: Readab
   const store = storeFor(deps, upload);
   const chunk = { uploadId: upload.uuid, index: upload.chunk_count, offset: upload.byte_count };
   data.on('error', (err) => meter.destroy(err));
+  // The storage driver consumes `meter` and rejects with its error; this listener only keeps a
+  // late re-emission by pipe() from becoming an uncaught exception.
+  meter.on('error', () => {});
   data.pipe(meter);
   let written: number;
   try {
