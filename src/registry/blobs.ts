@@ -102,15 +102,6 @@ export async function deleteBlob(call: RepositoryCall, digest: string): Promise<
   return call.reply.code(202).header('Docker-Content-Digest', digest).header('Content-Length', 0).send();
 }
 
-function mounted(call: RepositoryCall, digest: string): FastifyReply {
-  return call.reply
-    .code(201)
-    .header('Location', blobLocation(call, digest))
-    .header('Docker-Content-Digest', digest)
-    .header('Content-Length', 0)
-    .send();
-}
-
 /** Links `digest` into `repo` from `from` (or, without `from`, any repository the caller may read). */
 async function tryMount(
   call: RepositoryCall,
@@ -189,7 +180,7 @@ export async function startBlobUpload(call: RepositoryCall): Promise<FastifyRepl
   const digest = queryParam(call.request, 'digest');
   if (mount !== undefined) {
     parseDigest(mount);
-    if (await tryMount(call, repo, mount, queryParam(call.request, 'from'))) return mounted(call, mount);
+    if (await tryMount(call, repo, mount, queryParam(call.request, 'from'))) return blobCreated(call, mount);
   }
   const deps = uploadDeps(call.ctx);
   const upload = await startUpload(deps, repo.id);
