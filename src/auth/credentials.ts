@@ -5,6 +5,7 @@ import { Unauthorized } from '../errors.js';
 import type { Namespace } from '../model/namespaces.js';
 import { verifyAccessToken } from '../model/oauth-tokens.js';
 import { findUser, isSuperuser } from '../model/users.js';
+import { VerifiedPasswordCache } from './password-cache.js';
 import { spendPasswordCheckTime, verifyPassword } from './passwords.js';
 import type { Principal } from './principal.js';
 
@@ -39,6 +40,16 @@ function userPrincipal(config: QuaysideConfig, user: Namespace): Principal {
   return { kind: 'user', id: user.id, name: user.name, superuser: isSuperuser(config, user) };
 }
 
+const verifiedPasswords = new VerifiedPasswordCache();
+
+async function passwordMatches(user: Namespace, password: string): Promise<boolean> {
+  const hash = user.password_hash;
+  if (hash && verifiedPasswords.has(user.id, hash, password)) return true;
+  const matches = await verifyPassword(password, hash);
+  if (matches && hash) verifiedPasswords.remember(user.id, hash, password);
+  return matches;
+}
+
 /** A local account whose bcrypt password hash matches. */
 async function authenticateDatabaseUser(deps: CredentialDeps, username: string, password: string): Promise<Principal> {
   const user = await findUser(deps.db, username);
@@ -46,7 +57,7 @@ async function authenticateDatabaseUser(deps: CredentialDeps, username: string, 
     await spendPasswordCheckTime(password);
     throw new Unauthorized(INVALID_LOGIN);
   }
-  if (!(await verifyPassword(password, user.password_hash))) throw new Unauthorized(INVALID_LOGIN);
+  if (!(await passwordMatches(user, password))) throw new Unauthorized(INVALID_LOGIN);
   // Said only to someone who just proved they know the password.
   if (user.enabled !== 1) throw new Unauthorized('this account has been disabled');
   return userPrincipal(deps.config, user);

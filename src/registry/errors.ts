@@ -28,9 +28,7 @@ export type OciErrorCode =
   | 'UNAUTHORIZED'
   | 'DENIED'
   | 'UNSUPPORTED'
-  | 'TOOMANYREQUESTS'
-  | 'RANGE_INVALID'
-  | 'TAG_INVALID';
+  | 'TOOMANYREQUESTS';
 
 export interface OciError {
   status: number;
@@ -54,7 +52,7 @@ const INVALID_CODES: Record<Invalid['what'], { status: number; code: OciErrorCod
   manifest: { status: 400, code: 'MANIFEST_INVALID' },
   manifest_blob: { status: 400, code: 'MANIFEST_BLOB_UNKNOWN' },
   name: { status: 400, code: 'NAME_INVALID' },
-  tag: { status: 400, code: 'TAG_INVALID' },
+  tag: { status: 400, code: 'MANIFEST_INVALID' },
   size: { status: 400, code: 'SIZE_INVALID' },
   range: { status: 416, code: 'BLOB_UPLOAD_INVALID' },
   upload: { status: 400, code: 'BLOB_UPLOAD_INVALID' },
