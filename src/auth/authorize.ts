@@ -77,6 +77,11 @@ function tokenGrants(actor: Actor, ref: RepositoryRef, requestedPath: string): S
     if (grant.type !== 'repository' || (grant.name !== full && grant.name !== requestedPath)) continue;
     for (const action of grant.actions) actions.add(action);
   }
+  // '*' is administration, which includes reading and writing (Quay maps it to the admin role).
+  if (actions.has('*')) {
+    actions.add('pull');
+    actions.add('push');
+  }
   return actions;
 }
 
