@@ -43,7 +43,8 @@ export function registerConfigCommands(program: Command): void {
     .option('--offline', 'check the file only; do not connect to the database or storage')
     .action(
       action(async (options: ValidateOptions) => {
-        loadInstanceConfig(options);
+        // Building the storage drivers checks their parameters without contacting anything.
+        await createStorage(loadInstanceConfig(options).storage).close();
         const problems = options.offline ? [] : await checkServices(options);
         if (problems.length > 0) {
           throw new ConfigError(problems.map((p) => ({ key: p.split(':')[0]!, message: p.slice(p.indexOf(':') + 1).trim() })));

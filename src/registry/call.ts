@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authorizeRepository, type RepositoryAction, registryAcceptsWrites } from '../auth/authorize.js';
 import type { Actor } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import { NotFound, ReadOnly } from '../errors.js';
+import { Invalid, NotFound, ReadOnly } from '../errors.js';
 import { findNamespace } from '../model/namespaces.js';
 import {
   ensureRepository,
@@ -25,7 +25,11 @@ export interface RepositoryCall {
 }
 
 export function parseRegistryName(ctx: AppContext, path: string): RepositoryRef {
-  return parseRepositoryPath(path, ctx.config.FEATURE_LIBRARY_SUPPORT ? ctx.config.LIBRARY_NAMESPACE : undefined);
+  const ref = parseRepositoryPath(path, ctx.config.FEATURE_LIBRARY_SUPPORT ? ctx.config.LIBRARY_NAMESPACE : undefined);
+  if (!ctx.config.FEATURE_EXTENDED_REPOSITORY_NAMES && ref.name.includes('/')) {
+    throw new Invalid('name', `nested repository names such as "${path}" are disabled on this registry`);
+  }
+  return ref;
 }
 
 function assertWritable(ctx: AppContext, repo?: RepositoryWithNamespace): void {

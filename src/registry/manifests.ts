@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
-import { Invalid, TooLarge } from '../errors.js';
+import { Invalid, NotFound, TooLarge } from '../errors.js';
 import { isDigest, MAX_MANIFEST_BYTES, MediaTypes, manifestPolicyFromConfig, parseDigest, parseManifest } from '../manifest/index.js';
 import { deleteManifest, getManifest, listReferrers, putManifest } from '../model/manifests.js';
 import { deleteTag, validateTagName } from '../model/tags.js';
@@ -75,6 +75,8 @@ export async function deleteManifestHandler(call: RepositoryCall, reference: str
 }
 
 export async function referrersHandler(call: RepositoryCall, digest: string): Promise<FastifyReply> {
+  // Clients fall back to the referrers tag schema when the endpoint answers 404.
+  if (!call.ctx.config.FEATURE_REFERRERS_API) throw new NotFound('repository', 'the referrers API is disabled');
   parseDigest(digest);
   const repo = await openRepository(call, 'pull');
   const artifactType = queryParam(call.request, 'artifactType');

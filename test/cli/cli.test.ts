@@ -31,6 +31,18 @@ describe('quayside CLI', () => {
     expect(failed.stderr).not.toMatch(/\bat .*\.js:\d+/);
   });
 
+  it('checks storage driver parameters even offline', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      path.join(dir, 'config.yaml'),
+      'DISTRIBUTED_STORAGE_CONFIG:\n  s3: [S3Storage, {storage_path: /r}]\nDISTRIBUTED_STORAGE_PREFERENCE: [s3]\n',
+    );
+    const result = quayside('config', 'validate', '--config-dir', dir, '--offline');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('DISTRIBUTED_STORAGE_CONFIG');
+    expect(result.stderr).toContain('s3_bucket');
+  });
+
   it('reports an unreachable database in online validation', async () => {
     const dir = await tempDir();
     await writeFile(path.join(dir, 'config.yaml'), 'DB_URI: postgresql://nobody@127.0.0.1:1/none\n');

@@ -85,4 +85,21 @@ describe.each(testDialects())('configuration-driven registry behaviour (%s)', (d
     expect(errorCodes(res)).toEqual(['SIZE_INVALID']);
     expect((await alice.head(`/v2/alice/app/blobs/${big.digest}`)).status).toBe(404);
   });
+
+  it('FEATURE_EXTENDED_REPOSITORY_NAMES false refuses nested names with NAME_INVALID', async () => {
+    const { alice } = await start({ FEATURE_EXTENDED_REPOSITORY_NAMES: false });
+    const nested = await alice.uploadSinglePost('alice/team/app', randomBlob(64));
+    expect(nested.status).toBe(400);
+    expect(errorCodes(nested)).toEqual(['NAME_INVALID']);
+    expect((await alice.uploadSinglePost('alice/app', randomBlob(64))).status).toBe(201);
+  });
+
+  it('FEATURE_REFERRERS_API false answers 404 on the referrers endpoint', async () => {
+    const { alice } = await start({ FEATURE_REFERRERS_API: false });
+    const image = randomImage(1);
+    await alice.pushImage('alice/app', 'v1', image);
+    const res = await alice.get(`/v2/alice/app/referrers/${image.manifest.digest}`);
+    expect(res.status).toBe(404);
+    expect(res.text()).toContain('referrers API is disabled');
+  });
 });
