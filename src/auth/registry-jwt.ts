@@ -17,6 +17,7 @@ import type { Database } from '../db/tables.js';
 import { Unauthorized } from '../errors.js';
 import { nowMs } from '../model/clock.js';
 import { findNamespaceById } from '../model/namespaces.js';
+import { deleteExpiredServiceKeys, findServiceKey, publishServiceKey } from '../model/service-keys.js';
 import { findUser, isSuperuser } from '../model/users.js';
 import { type AccessGrant, ANONYMOUS, type Principal, principalName } from './principal.js';
 import type { RegistryTokens, VerifiedRegistryToken } from './tokens.js';
@@ -71,33 +72,8 @@ function keyLifetimeMs(config: QuaysideConfig): number {
 }
 
 async function publishKey(deps: RegistryTokenDeps, key: InstanceKey): Promise<void> {
-  const now = nowMs();
-  const expiresAt = now + keyLifetimeMs(deps.config);
-  const renewed = await deps.db
-    .updateTable('service_key')
-    .set({ expires_at: expiresAt })
-    .where('kid', '=', key.kid)
-    .executeTakeFirst();
-  if (Number(renewed.numUpdatedRows) > 0) return;
-  await deps.db
-    .insertInto('service_key')
-    .values({
-      kid: key.kid,
-      service: REGISTRY_TOKEN_ISSUER,
-      jwk: JSON.stringify(key.publicJwk),
-      created_at: now,
-      expires_at: expiresAt,
-    })
-    .execute();
-}
-
-async function deleteExpiredKeys(db: Kysely<Database>): Promise<void> {
-  await db
-    .deleteFrom('service_key')
-    .where('service', '=', REGISTRY_TOKEN_ISSUER)
-    .where('expires_at', 'is not', null)
-    .where('expires_at', '<', nowMs())
-    .execute();
+  const published = { kid: key.kid, service: REGISTRY_TOKEN_ISSUER, jwk: JSON.stringify(key.publicJwk) };
+  await publishServiceKey(deps.db, published, nowMs() + keyLifetimeMs(deps.config));
 }
 
 /** Public keys of every replica, by kid, read from service_key and remembered for a minute. */
@@ -111,13 +87,7 @@ class PublishedKeys {
     const cached = this.cache.get(kid);
     if (cached && cached.until > now) return cached.key;
     this.cache.delete(kid);
-    const row = await this.db
-      .selectFrom('service_key')
-      .select(['jwk', 'expires_at'])
-      .where('kid', '=', kid)
-      .where('service', '=', REGISTRY_TOKEN_ISSUER)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-      .executeTakeFirst();
+    const row = await findServiceKey(this.db, REGISTRY_TOKEN_ISSUER, kid);
     if (!row) throw new Unauthorized('token signed by an unknown key');
     const key = await importJWK(JSON.parse(row.jwk) as JWK, ALGORITHM);
     if (!isCryptoKey(key)) throw new Unauthorized('token signed by an unusable key');
@@ -187,7 +157,7 @@ async function tokenPrincipal(deps: RegistryTokenDeps, payload: JWTPayload): Pro
  */
 export async function createRegistryTokens(deps: RegistryTokenDeps): Promise<RegistryTokenService> {
   const key = await generateInstanceKey();
-  await deleteExpiredKeys(deps.db);
+  await deleteExpiredServiceKeys(deps.db, REGISTRY_TOKEN_ISSUER);
   await publishKey(deps, key);
   const publishedKeys = new PublishedKeys(deps.db);
 

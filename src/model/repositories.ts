@@ -64,6 +64,15 @@ export async function getRepository(db: Kysely<Database>, ref: RepositoryRef): P
   return repo;
 }
 
+export async function findRepositoryRefById(db: Kysely<Database>, id: number): Promise<RepositoryRef | undefined> {
+  return db
+    .selectFrom('repository')
+    .innerJoin('namespace', 'namespace.id', 'repository.namespace_id')
+    .select(['namespace.name as namespace', 'repository.name as name'])
+    .where('repository.id', '=', id)
+    .executeTakeFirst();
+}
+
 /** Creates the repository if absent (a push to a new name); concurrent creators get the same row. */
 export async function ensureRepository(
   db: Kysely<Database>,

@@ -13,7 +13,7 @@ import {
   unlinkBlobFromRepository,
 } from '../model/blobs.js';
 import { nowMs } from '../model/clock.js';
-import { findRepository, type RepositoryWithNamespace } from '../model/repositories.js';
+import { findRepository, findRepositoryRefById, type RepositoryWithNamespace } from '../model/repositories.js';
 import {
   appendChunk,
   type ChunkRange,
@@ -128,12 +128,7 @@ async function tryMount(
     return true;
   }
   for (const candidateId of await repositoriesHoldingBlob(call.ctx.db, blob.id, repo.id, AUTO_MOUNT_CANDIDATES)) {
-    const candidate = await call.ctx.db
-      .selectFrom('repository')
-      .innerJoin('namespace', 'namespace.id', 'repository.namespace_id')
-      .select(['namespace.name as namespace', 'repository.name as name'])
-      .where('repository.id', '=', candidateId)
-      .executeTakeFirst();
+    const candidate = await findRepositoryRefById(call.ctx.db, candidateId);
     if (!candidate) continue;
     const actions = await repositoryActions(call.ctx, call.actor.principal, candidate);
     if (actions.has('pull')) {
