@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { TtlCache } from './ttl-cache.js';
 
 /**
  * Remembers, for a short while, that a password matched a stored bcrypt hash, so that clients
@@ -8,28 +9,24 @@ import { createHmac, randomBytes } from 'node:crypto';
  */
 export class VerifiedPasswordCache {
   private readonly key = randomBytes(32);
-  private readonly entries = new Map<string, number>();
+  private readonly verified: TtlCache<true>;
 
   constructor(
     private readonly ttlMs = 60_000,
-    private readonly maxEntries = 10_000,
-  ) {}
+    maxEntries = 10_000,
+  ) {
+    this.verified = new TtlCache(maxEntries);
+  }
 
   private entryKey(userId: number, passwordHash: string, password: string): string {
     return createHmac('sha256', this.key).update(`${userId}\0${passwordHash}\0${password}`).digest('base64');
   }
 
   has(userId: number, passwordHash: string, password: string, now = Date.now()): boolean {
-    const key = this.entryKey(userId, passwordHash, password);
-    const expires = this.entries.get(key);
-    if (expires === undefined) return false;
-    if (expires > now) return true;
-    this.entries.delete(key);
-    return false;
+    return this.verified.get(this.entryKey(userId, passwordHash, password), now) === true;
   }
 
   remember(userId: number, passwordHash: string, password: string, now = Date.now()): void {
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
-    this.entries.set(this.entryKey(userId, passwordHash, password), now + this.ttlMs);
+    this.verified.set(this.entryKey(userId, passwordHash, password), true, now + this.ttlMs);
   }
 }

@@ -21,6 +21,7 @@ import { deleteExpiredServiceKeys, findServiceKey, publishServiceKey } from '../
 import { findUser, isSuperuser } from '../model/users.js';
 import { type AccessGrant, ANONYMOUS, type Principal, principalName } from './principal.js';
 import type { RegistryTokens, VerifiedRegistryToken } from './tokens.js';
+import { TtlCache } from './ttl-cache.js';
 
 /** Quay's INSTANCE_SERVICE_KEY_SERVICE: the token issuer and the service_key rows' service. */
 export const REGISTRY_TOKEN_ISSUER = 'quay';
@@ -32,10 +33,15 @@ const KEY_LIFETIME_MS = 120 * MINUTE_MS;
 const KEY_RENEW_INTERVAL_MS = 55 * MINUTE_MS;
 const KEY_CACHE_MS = MINUTE_MS;
 const CLOCK_TOLERANCE_S = 30;
+/** Re-verifying the same bearer token on every request of a pull costs an RSA check and a user lookup. */
+const VERIFIED_TOKEN_CACHE_MS = 10_000;
+const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
 
 export interface RegistryTokenDeps {
   db: Kysely<Database>;
   config: QuaysideConfig;
+  /** How long a verified token is trusted without re-checking (default 10 s; 0 disables). */
+  verifiedTokenCacheMs?: number;
   /** Told when renewing the published key fails (the next renewal retries). */
   log?: { warn(obj: object, msg: string): void };
 }
@@ -73,7 +79,8 @@ function keyLifetimeMs(config: QuaysideConfig): number {
 
 async function publishKey(deps: RegistryTokenDeps, key: InstanceKey): Promise<void> {
   const published = { kid: key.kid, service: REGISTRY_TOKEN_ISSUER, jwk: JSON.stringify(key.publicJwk) };
-  await publishServiceKey(deps.db, published, nowMs() + keyLifetimeMs(deps.config));
+  const now = nowMs();
+  await publishServiceKey(deps.db, published, now, now + keyLifetimeMs(deps.config));
 }
 
 /** Public keys of every replica, by kid, read from service_key and remembered for a minute. */
@@ -160,6 +167,7 @@ export async function createRegistryTokens(deps: RegistryTokenDeps): Promise<Reg
   await deleteExpiredServiceKeys(deps.db, REGISTRY_TOKEN_ISSUER);
   await publishKey(deps, key);
   const publishedKeys = new PublishedKeys(deps.db);
+  const verifiedTokens = new TtlCache<VerifiedRegistryToken>(VERIFIED_TOKEN_CACHE_ENTRIES);
 
   const renewal = setInterval(() => {
     publishKey(deps, key).catch((err: unknown) => {
@@ -185,6 +193,9 @@ export async function createRegistryTokens(deps: RegistryTokenDeps): Promise<Reg
     },
 
     async verify(token: string, audience: string): Promise<VerifiedRegistryToken> {
+      const cacheKey = `${audience}\0${token}`;
+      const cached = verifiedTokens.get(cacheKey);
+      if (cached) return cached;
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(
@@ -204,8 +215,11 @@ export async function createRegistryTokens(deps: RegistryTokenDeps): Promise<Reg
       } catch (err) {
         throw verificationFailure(err);
       }
-      const access = parseAccessClaim(payload['access']);
-      return { principal: await tokenPrincipal(deps, payload), access };
+      const verified = { principal: await tokenPrincipal(deps, payload), access: parseAccessClaim(payload['access']) };
+      // payload.exp is required above; the short TTL bounds how long a disabled user's token still works.
+      const cacheMs = deps.verifiedTokenCacheMs ?? VERIFIED_TOKEN_CACHE_MS;
+      if (cacheMs > 0) verifiedTokens.set(cacheKey, verified, Math.min((payload.exp ?? 0) * 1000, nowMs() + cacheMs));
+      return verified;
     },
 
     async close(): Promise<void> {

@@ -10,8 +10,13 @@ export interface PublishedKey {
   jwk: string;
 }
 
-/** Inserts the key, or extends its expiry when it is already published. */
-export async function publishServiceKey(db: Kysely<Database>, key: PublishedKey, expiresAt: number): Promise<void> {
+/** Inserts the key (created now), or extends its expiry when it is already published. */
+export async function publishServiceKey(
+  db: Kysely<Database>,
+  key: PublishedKey,
+  now: number,
+  expiresAt: number,
+): Promise<void> {
   const renewed = await db
     .updateTable('service_key')
     .set({ expires_at: expiresAt })
@@ -20,7 +25,7 @@ export async function publishServiceKey(db: Kysely<Database>, key: PublishedKey,
   if (Number(renewed.numUpdatedRows) > 0) return;
   await db
     .insertInto('service_key')
-    .values({ ...key, created_at: nowMs(), expires_at: expiresAt })
+    .values({ ...key, created_at: now, expires_at: expiresAt })
     .execute();
 }
 

@@ -220,7 +220,24 @@ describe.each(testDialects())('registry tokens (%s)', (dialect) => {
     }
   });
 
+  it('trusts a verified token for the cache window only', async () => {
+    const carol = await createUser(t.db, t.config, { name: 'carol', password: 'carol-password' });
+    const principal: Principal = { kind: 'user', id: carol.id, name: 'carol', superuser: false };
+    const token = await tokens.issue(principal, ACCESS, AUDIENCE);
+    expect((await tokens.verify(token, AUDIENCE)).principal).toMatchObject({ name: 'carol' });
+    await t.db.updateTable('namespace').set({ enabled: 0 }).where('id', '=', carol.id).execute();
+    // Within the window the cached verification stands; a service without the cache refuses at once.
+    expect((await tokens.verify(token, AUDIENCE)).principal).toMatchObject({ name: 'carol' });
+    const uncached = await createRegistryTokens({ ...t, verifiedTokenCacheMs: 0 });
+    try {
+      await rejection(uncached.verify(token, AUDIENCE));
+    } finally {
+      await uncached.close();
+    }
+  });
+
   it('recomputes the principal from the database at verification', async () => {
+    const tokens = await createRegistryTokens({ ...t, verifiedTokenCacheMs: 0 });
     const bob = await createUser(t.db, t.config, { name: 'bob', password: 'bob-password' });
     const bobPrincipal: Principal = { kind: 'user', id: bob.id, name: 'bob', superuser: false };
     const token = await tokens.issue(bobPrincipal, ACCESS, AUDIENCE);
@@ -236,6 +253,7 @@ describe.each(testDialects())('registry tokens (%s)', (dialect) => {
     await rejection(tokens.verify(token, AUDIENCE));
     await createUser(t.db, t.config, { name: 'bob', password: 'new-bob-password' });
     await rejection(tokens.verify(token, AUDIENCE));
+    await tokens.close();
   });
 
   it('does not put tokens or keys in error messages', async () => {
