@@ -8,6 +8,7 @@ import {
   formatRepositoryRef,
   type RepositoryListScope,
   type RepositoryRef,
+  type RepositoryWithNamespace,
 } from '../model/repositories.js';
 import type { Actor, Principal } from './principal.js';
 
@@ -36,37 +37,42 @@ export function registryAcceptsWrites(config: QuaysideConfig): boolean {
 /**
  * The actions `principal` holds on a repository, whether or not it exists yet. Used to mint
  * registry tokens (down-scoping, never an error) and to check requests made with basic auth.
+ * `loaded` is the repository when the caller has already looked it up (null: it does not exist).
  */
 export async function repositoryActions(
   deps: AuthorizeDeps,
   principal: Principal,
   ref: RepositoryRef,
+  loaded?: RepositoryWithNamespace | null,
 ): Promise<Set<RepositoryAction>> {
+  const repo = loaded === undefined ? await findRepository(deps.db, ref) : loaded;
+  if (!repo) return actionsOnMissingRepository(deps, principal, ref);
   const granted = new Set<RepositoryAction>();
-  const namespace = await findNamespace(deps.db, ref.namespace);
-  if (namespace && namespace.enabled !== 1) return granted;
-  const isOwner = principal.kind === 'user' && namespace !== undefined && namespace.id === principal.id;
+  if (repo.namespace_enabled !== 1) return granted;
+  const isOwner = principal.kind === 'user' && repo.namespace_id === principal.id;
   const isAdmin = isOwner || hasFullSuperuserAccess(deps, principal);
-  const writable = registryAcceptsWrites(deps.config);
-
-  const repo = await findRepository(deps.db, ref);
-  if (!repo) {
-    // A repository that does not exist yet: its owner holds every right on it (to learn it is
-    // unknown, and to create it by pushing).
-    if (isOwner) {
-      granted.add('pull');
-      granted.add('*');
-      if (writable) granted.add('push');
-    }
-    return granted;
-  }
-
   const anonymousAllowed = principal.kind !== 'anonymous' || deps.config.FEATURE_ANONYMOUS_ACCESS;
   if (isAdmin || (repo.visibility === 'public' && anonymousAllowed)) granted.add('pull');
   if (isAdmin && repo.state === 'NORMAL') {
-    if (writable) granted.add('push');
+    if (registryAcceptsWrites(deps.config)) granted.add('push');
     granted.add('*');
   }
+  return granted;
+}
+
+/** A repository that does not exist yet: its owner holds every right on it (to learn it is unknown, and to create it by pushing). */
+async function actionsOnMissingRepository(
+  deps: AuthorizeDeps,
+  principal: Principal,
+  ref: RepositoryRef,
+): Promise<Set<RepositoryAction>> {
+  const granted = new Set<RepositoryAction>();
+  if (principal.kind !== 'user') return granted;
+  const namespace = await findNamespace(deps.db, ref.namespace);
+  if (namespace?.enabled !== 1 || namespace.id !== principal.id) return granted;
+  granted.add('pull');
+  granted.add('*');
+  if (registryAcceptsWrites(deps.config)) granted.add('push');
   return granted;
 }
 
@@ -95,10 +101,11 @@ export async function authorizeRepository(
   ref: RepositoryRef,
   action: RepositoryAction,
   requestedPath: string = formatRepositoryRef(ref),
+  loaded?: RepositoryWithNamespace | null,
 ): Promise<void> {
   const allowed = actor.tokenAccess
     ? tokenGrants(actor, ref, requestedPath).has(action)
-    : (await repositoryActions(deps, actor.principal, ref)).has(action);
+    : (await repositoryActions(deps, actor.principal, ref, loaded)).has(action);
   if (allowed) return;
   const message = `not allowed to ${action === '*' ? 'administer' : action} ${formatRepositoryRef(ref)}`;
   if (actor.principal.kind === 'anonymous' || actor.tokenAccess) throw new Unauthorized(message);

@@ -6,7 +6,8 @@ import { Invalid, NotFound, ReadOnly } from '../errors.js';
 import { findNamespace } from '../model/namespaces.js';
 import {
   ensureRepository,
-  getRepository,
+  findRepository,
+  formatRepositoryRef,
   parseRepositoryPath,
   type RepositoryRef,
   type RepositoryWithNamespace,
@@ -41,8 +42,9 @@ function assertWritable(ctx: AppContext, repo?: RepositoryWithNamespace): void {
 /** Authorizes `action` and loads the repository; a missing one is NAME_UNKNOWN. */
 export async function openRepository(call: RepositoryCall, action: RepositoryAction): Promise<RepositoryWithNamespace> {
   if (action !== 'pull') assertWritable(call.ctx);
-  await authorizeRepository(call.ctx, call.actor, call.ref, action, call.path);
-  const repo = await getRepository(call.ctx.db, call.ref);
+  const repo = await findRepository(call.ctx.db, call.ref);
+  await authorizeRepository(call.ctx, call.actor, call.ref, action, call.path, repo ?? null);
+  if (!repo) throw new NotFound('repository', `repository ${formatRepositoryRef(call.ref)} not found`);
   if (action !== 'pull') assertWritable(call.ctx, repo);
   return repo;
 }
