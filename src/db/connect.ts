@@ -31,7 +31,8 @@ export function openDatabase(config: DatabaseConfig): DatabaseHandle {
     mkdirSync(path.dirname(config.path), { recursive: true });
     const sqlite = new SQLite(config.path);
     sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
+    // FULL: a transaction the client was told about survives power loss, not just a process crash.
+    sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
