@@ -4,6 +4,7 @@ import { NotFound } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { Storage } from '../storage/storage.js';
 import { nowMs } from './clock.js';
+import { type RepositoryRef, type RepositoryWithNamespace, repositoryQuery } from './repositories.js';
 
 export interface BlobRecord {
   id: number;
@@ -126,8 +127,38 @@ export async function repositoriesHoldingBlob(
   return rows.map((r) => r.repository_id);
 }
 
+export interface RepositoryAndBlob {
+  repository: RepositoryWithNamespace | undefined;
+  blob: BlobRecord | undefined;
+}
+
+/** The repository and, if it holds it, the blob `digest`, in one round trip (the blob GET/HEAD path). */
+export async function findRepositoryAndBlob(
+  db: Kysely<Database>,
+  ref: RepositoryRef,
+  digest: string,
+): Promise<RepositoryAndBlob> {
+  const now = nowMs();
+  const row = await repositoryQuery(db, ref)
+    .leftJoin('blob', (join) => join.on('blob.digest', '=', digest))
+    .leftJoin('repository_blob', (join) =>
+      join
+        .onRef('repository_blob.repository_id', '=', 'repository.id')
+        .onRef('repository_blob.blob_id', '=', 'blob.id')
+        .on((eb) => eb.or([eb('repository_blob.expires_at', 'is', null), eb('repository_blob.expires_at', '>', now)])),
+    )
+    .select(['blob.size as blob_size', 'repository_blob.blob_id as held_blob_id'])
+    .executeTakeFirst();
+  if (!row) return { repository: undefined, blob: undefined };
+  const { blob_size, held_blob_id, ...repository } = row;
+  const blob = held_blob_id === null || blob_size === null ? undefined : { id: held_blob_id, digest, size: Number(blob_size) };
+  return { repository, blob };
+}
+
 /** The first location, in preference order, that holds the blob. */
 export async function locateBlob(db: Db, storage: Storage, blobId: number): Promise<BlobStore> {
+  // With a single location every recorded blob was placed there: no need to ask.
+  if (storage.ordered.length === 1) return storage.ordered[0]!;
   const rows = await db.selectFrom('blob_placement').select('location').where('blob_id', '=', blobId).execute();
   const held = new Set(rows.map((r) => r.location));
   const store = storage.ordered.find((s) => held.has(s.location));

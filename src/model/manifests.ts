@@ -4,6 +4,7 @@ import { Invalid, NotFound } from '../errors.js';
 import { computeDigest, isDigest, type ParsedManifest, parseDigest } from '../manifest/index.js';
 import { findRepositoryBlobs, linkBlobToRepository } from './blobs.js';
 import { nowMs } from './clock.js';
+import { type RepositoryRef, type RepositoryWithNamespace, repositoryQuery } from './repositories.js';
 import { moveTag, validateTagName } from './tags.js';
 
 export interface StoredManifest {
@@ -43,25 +44,74 @@ export async function findManifestByDigest(db: Db, repositoryId: number, digest:
   return row ? toStored(row) : undefined;
 }
 
-export async function findManifestByTag(db: Db, repositoryId: number, tag: string): Promise<StoredManifest | undefined> {
-  const row = await db
-    .selectFrom('tag')
-    .innerJoin('manifest', 'manifest.id', 'tag.manifest_id')
-    .select(['manifest.id', 'manifest.digest', 'manifest.media_type', 'manifest.content', 'manifest.subject_digest'])
-    .where('tag.repository_id', '=', repositoryId)
-    .where('tag.name', '=', tag)
-    .where('tag.lifetime_end_ms', 'is', null)
-    .executeTakeFirst();
-  return row ? toStored(row) : undefined;
+export interface RepositoryAndManifest {
+  repository: RepositoryWithNamespace | undefined;
+  manifest: StoredManifest | undefined;
 }
 
-/** Resolves a tag or digest reference; throws NotFound('manifest'). */
-export async function getManifest(db: Db, repositoryId: number, reference: string): Promise<StoredManifest> {
-  const manifest = isDigest(reference)
-    ? await findManifestByDigest(db, repositoryId, reference)
-    : await findManifestByTag(db, repositoryId, reference);
-  if (!manifest) throw new NotFound('manifest', `manifest ${reference} is unknown`, { reference });
-  return manifest;
+interface ManifestColumns {
+  manifest_id: number | null;
+  manifest_digest: string | null;
+  manifest_media_type: string | null;
+  manifest_content: Buffer | Uint8Array | null;
+  manifest_subject_digest: string | null;
+}
+
+function splitRepositoryAndManifest(row: (RepositoryWithNamespace & ManifestColumns) | undefined): RepositoryAndManifest {
+  if (!row) return { repository: undefined, manifest: undefined };
+  const { manifest_id, manifest_digest, manifest_media_type, manifest_content, manifest_subject_digest, ...repository } = row;
+  const manifest =
+    manifest_id === null || manifest_digest === null || manifest_media_type === null || manifest_content === null
+      ? undefined
+      : toStored({
+          id: manifest_id,
+          digest: manifest_digest,
+          media_type: manifest_media_type,
+          content: manifest_content,
+          subject_digest: manifest_subject_digest,
+        });
+  return { repository, manifest };
+}
+
+const MANIFEST_COLUMNS = [
+  'manifest.id as manifest_id',
+  'manifest.digest as manifest_digest',
+  'manifest.media_type as manifest_media_type',
+  'manifest.content as manifest_content',
+  'manifest.subject_digest as manifest_subject_digest',
+] as const;
+
+/**
+ * The repository and the manifest a tag or digest names, in one round trip: manifest GET and HEAD
+ * are the most frequent requests a registry serves.
+ */
+export async function findRepositoryAndManifest(
+  db: Kysely<Database>,
+  ref: RepositoryRef,
+  reference: string,
+): Promise<RepositoryAndManifest> {
+  const base = repositoryQuery(db, ref);
+  const row = isDigest(reference)
+    ? await base
+        .leftJoin('manifest', (join) =>
+          join
+            .onRef('manifest.repository_id', '=', 'repository.id')
+            .on('manifest.digest', '=', reference)
+            .on('manifest.deleted_at', 'is', null),
+        )
+        .select(MANIFEST_COLUMNS)
+        .executeTakeFirst()
+    : await base
+        .leftJoin('tag', (join) =>
+          join
+            .onRef('tag.repository_id', '=', 'repository.id')
+            .on('tag.name', '=', reference)
+            .on('tag.lifetime_end_ms', 'is', null),
+        )
+        .leftJoin('manifest', 'manifest.id', 'tag.manifest_id')
+        .select(MANIFEST_COLUMNS)
+        .executeTakeFirst();
+  return splitRepositoryAndManifest(row);
 }
 
 export interface PutManifestInput {

@@ -39,10 +39,11 @@ export function parseRepositoryPath(path: string, libraryNamespace?: string): Re
   return { namespace: parts[0]!, name: parts.slice(1).join('/') };
 }
 
-export async function findRepository(
-  db: Kysely<Database>,
-  ref: RepositoryRef,
-): Promise<RepositoryWithNamespace | undefined> {
+/**
+ * The live repository `ref` joined with its namespace, as a query that hot paths may extend with
+ * more joins so that one round trip fetches the repository and what the request is about.
+ */
+export function repositoryQuery(db: Kysely<Database>, ref: RepositoryRef) {
   return db
     .selectFrom('repository')
     .innerJoin('namespace', 'namespace.id', 'repository.namespace_id')
@@ -54,8 +55,14 @@ export async function findRepository(
     ])
     .where('namespace.name', '=', ref.namespace)
     .where('repository.name', '=', ref.name)
-    .where('repository.state', '!=', 'MARKED_FOR_DELETION')
-    .executeTakeFirst();
+    .where('repository.state', '!=', 'MARKED_FOR_DELETION');
+}
+
+export async function findRepository(
+  db: Kysely<Database>,
+  ref: RepositoryRef,
+): Promise<RepositoryWithNamespace | undefined> {
+  return repositoryQuery(db, ref).executeTakeFirst();
 }
 
 export async function getRepository(db: Kysely<Database>, ref: RepositoryRef): Promise<RepositoryWithNamespace> {

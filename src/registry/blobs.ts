@@ -1,10 +1,11 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { repositoryActions } from '../auth/authorize.js';
-import { Invalid } from '../errors.js';
+import { Invalid, NotFound } from '../errors.js';
 import { parseDigest } from '../manifest/index.js';
 import {
   findBlob,
+  findRepositoryAndBlob,
   findRepositoryBlob,
   getRepositoryBlob,
   linkBlobToRepository,
@@ -25,6 +26,7 @@ import {
 } from '../model/uploads.js';
 import type { ByteRange } from '../storage/blob-store.js';
 import {
+  checkRepository,
   encodeRepositoryPath,
   openRepository,
   openRepositoryForPush,
@@ -67,8 +69,10 @@ function parseRangeHeader(header: string | undefined, size: number): ByteRange |
 
 export async function getBlob(call: RepositoryCall, digest: string, head: boolean): Promise<FastifyReply> {
   parseDigest(digest);
-  const repo = await openRepository(call, 'pull');
-  const blob = await getRepositoryBlob(call.ctx.db, repo.id, digest);
+  const found = await findRepositoryAndBlob(call.ctx.db, call.ref, digest);
+  await checkRepository(call, 'pull', found.repository);
+  const blob = found.blob;
+  if (!blob) throw new NotFound('blob', `blob ${digest} is unknown to this repository`, { digest });
   const store = await locateBlob(call.ctx.db, call.ctx.storage, blob.id);
   const reply = call.reply.header('Docker-Content-Digest', blob.digest).header('Accept-Ranges', 'bytes');
   if (head) {

@@ -42,7 +42,15 @@ function assertWritable(ctx: AppContext, repo?: RepositoryWithNamespace): void {
 /** Authorizes `action` and loads the repository; a missing one is NAME_UNKNOWN. */
 export async function openRepository(call: RepositoryCall, action: RepositoryAction): Promise<RepositoryWithNamespace> {
   if (action !== 'pull') assertWritable(call.ctx);
-  const repo = await findRepository(call.ctx.db, call.ref);
+  return checkRepository(call, action, await findRepository(call.ctx.db, call.ref));
+}
+
+/** openRepository for a repository row the caller has already loaded (undefined: none exists). */
+export async function checkRepository(
+  call: RepositoryCall,
+  action: RepositoryAction,
+  repo: RepositoryWithNamespace | undefined,
+): Promise<RepositoryWithNamespace> {
   await authorizeRepository(call.ctx, call.actor, call.ref, action, call.path, repo ?? null);
   if (!repo) throw new NotFound('repository', `repository ${formatRepositoryRef(call.ref)} not found`);
   if (action !== 'pull') assertWritable(call.ctx, repo);

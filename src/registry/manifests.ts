@@ -2,10 +2,11 @@ import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { Invalid, NotFound, TooLarge } from '../errors.js';
 import { isDigest, MAX_MANIFEST_BYTES, MediaTypes, manifestPolicyFromConfig, parseDigest, parseManifest } from '../manifest/index.js';
-import { deleteManifest, getManifest, listReferrers, putManifest } from '../model/manifests.js';
+import { deleteManifest, findRepositoryAndManifest, listReferrers, putManifest } from '../model/manifests.js';
 import { deleteTag, validateTagName } from '../model/tags.js';
 import {
   authorizePush,
+  checkRepository,
   encodeRepositoryPath,
   openRepository,
   openRepositoryForPush,
@@ -34,8 +35,10 @@ function checkReference(reference: string): void {
 }
 
 export async function getManifestHandler(call: RepositoryCall, reference: string, head: boolean): Promise<FastifyReply> {
-  const repo = await openRepository(call, 'pull');
-  const manifest = await getManifest(call.ctx.db, repo.id, reference);
+  const found = await findRepositoryAndManifest(call.ctx.db, call.ref, reference);
+  await checkRepository(call, 'pull', found.repository);
+  const manifest = found.manifest;
+  if (!manifest) throw new NotFound('manifest', `manifest ${reference} is unknown`, { reference });
   const reply = call.reply
     .code(200)
     .header('Docker-Content-Digest', manifest.digest)
