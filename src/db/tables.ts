@@ -93,6 +93,12 @@ export interface UploadTable {
   chunk_count: number;
   location: string;
   storage_metadata: string | null;
+  /**
+   * sha256 of the first hashed_bytes bytes, recorded by the process that streamed them, so that a
+   * commit landing on another replica or cluster worker need not re-read the upload.
+   */
+  hashed_bytes: number | null;
+  hashed_digest: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -42,11 +42,12 @@ export async function startUpload(deps: UploadDeps, repositoryId: number): Promi
     chunk_count: 0,
     location: deps.storage.preferred.location,
     storage_metadata: null,
+    hashed_bytes: null,
+    hashed_digest: null,
     created_at: now,
     updated_at: now,
   };
   await deps.db.insertInto('upload').values(upload).execute();
-  runningHashes.set(upload.uuid, { hash: createHash('sha256'), offset: 0 });
   return upload;
 }
 
@@ -106,9 +107,7 @@ export async function appendChunk(deps: UploadDeps, upload: Upload, data: Readab
       expectedStart: upload.byte_count,
     });
   }
-  const running = runningHashes.get(upload.uuid);
-  const hash = running && running.offset === upload.byte_count ? running.hash : undefined;
-  if (!hash) runningHashes.delete(upload.uuid);
+  const hash = hashContinuing(upload);
   const meter = new MeteredStream(deps.maxBlobBytes - upload.byte_count, hash);
   const store = storeFor(deps, upload);
   const chunk = { uploadId: upload.uuid, index: upload.chunk_count, offset: upload.byte_count };
@@ -132,9 +131,13 @@ export async function appendChunk(deps: UploadDeps, upload: Upload, data: Readab
   }
   if (written === 0) return upload;
   const updatedAt = nowMs();
+  const byteCount = upload.byte_count + written;
+  const hashed = hash
+    ? { hashed_bytes: byteCount, hashed_digest: `sha256:${hash.copy().digest('hex')}` }
+    : { hashed_bytes: null, hashed_digest: null };
   const moved = await deps.db
     .updateTable('upload')
-    .set({ byte_count: upload.byte_count + written, chunk_count: upload.chunk_count + 1, updated_at: updatedAt })
+    .set({ byte_count: byteCount, chunk_count: upload.chunk_count + 1, updated_at: updatedAt, ...hashed })
     .where('uuid', '=', upload.uuid)
     .where('byte_count', '=', upload.byte_count)
     .executeTakeFirst();
@@ -142,14 +145,22 @@ export async function appendChunk(deps: UploadDeps, upload: Upload, data: Readab
     runningHashes.delete(upload.uuid);
     throw new Invalid('range', `upload ${upload.uuid} was changed by another request`);
   }
-  if (hash) runningHashes.set(upload.uuid, { hash, offset: upload.byte_count + written });
-  return { ...upload, byte_count: upload.byte_count + written, chunk_count: upload.chunk_count + 1, updated_at: updatedAt };
+  if (hash) runningHashes.set(upload.uuid, { hash, offset: byteCount });
+  return { ...upload, ...hashed, byte_count: byteCount, chunk_count: upload.chunk_count + 1, updated_at: updatedAt };
+}
+
+/** The running hash to feed with the next chunk: this process's, or a fresh one at offset 0. */
+function hashContinuing(upload: Upload): Hash | undefined {
+  const running = runningHashes.get(upload.uuid);
+  if (running && running.offset === upload.byte_count) return running.hash;
+  runningHashes.delete(upload.uuid);
+  return upload.byte_count === 0 ? createHash('sha256') : undefined;
 }
 
 async function digestOfUpload(deps: UploadDeps, upload: Upload, algorithm: 'sha256' | 'sha512'): Promise<string> {
-  const running = runningHashes.get(upload.uuid);
-  if (algorithm === 'sha256' && running && running.offset === upload.byte_count) {
-    return `sha256:${running.hash.copy().digest('hex')}`;
+  if (algorithm === 'sha256' && upload.byte_count === 0) return `sha256:${createHash('sha256').digest('hex')}`;
+  if (algorithm === 'sha256' && upload.hashed_bytes === upload.byte_count && upload.hashed_digest) {
+    return upload.hashed_digest;
   }
   const hash = createHash(algorithm);
   const stream = await storeFor(deps, upload).readUpload(uploadState(upload));

@@ -116,6 +116,8 @@ export async function up(db: Kysely<unknown>, t: ColumnTypes): Promise<void> {
     .addColumn('chunk_count', 'integer', (c) => c.notNull())
     .addColumn('location', 'text', (c) => c.notNull())
     .addColumn('storage_metadata', 'text')
+    .addColumn('hashed_bytes', t.bigint)
+    .addColumn('hashed_digest', 'text')
     .addColumn('created_at', t.bigint, (c) => c.notNull())
     .addColumn('updated_at', t.bigint, (c) => c.notNull())
     .execute();

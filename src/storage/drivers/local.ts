@@ -9,6 +9,7 @@ import { asBuffer, isNodeError } from '../streams.js';
 
 const WRITE_BATCH_BYTES = 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
+const MIN_READ_CHUNK_BYTES = 16 * 1024;
 
 /**
  * Blobs on a local (or mounted) file system. Each upload session is one file under
@@ -53,7 +54,10 @@ export class LocalStorage implements BlobStore {
         throw new Invalid('range', `range ${range.start}-${range.end} starts beyond the blob's ${info.size} bytes`);
       }
       const bounds = range ? { start: range.start, end: range.end } : {};
-      return handle.createReadStream({ ...bounds, highWaterMark: READ_CHUNK_BYTES });
+      const length = range ? range.end - range.start + 1 : info.size;
+      // Each read allocates a buffer of highWaterMark bytes: size it to the blob, within limits.
+      const highWaterMark = Math.min(READ_CHUNK_BYTES, Math.max(MIN_READ_CHUNK_BYTES, length));
+      return handle.createReadStream({ ...bounds, highWaterMark });
     } catch (err) {
       await handle.close();
       throw err;
@@ -167,11 +171,12 @@ async function writeStreamAt(handle: FileHandle, data: Readable, position: numbe
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const flush = async () => {
-    const buffer = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    const buffers = pending;
+    const bytes = pendingBytes;
     pending = [];
     pendingBytes = 0;
-    await writeFully(handle, buffer, position + written);
-    written += buffer.length;
+    await writeAllV(handle, buffers, bytes, position + written);
+    written += bytes;
   };
   try {
     for await (const piece of data) {
@@ -186,6 +191,14 @@ async function writeStreamAt(handle: FileHandle, data: Readable, position: numbe
     throw err;
   }
   return written;
+}
+
+/** One vectored write for the gathered pieces (no copying them together); a short write finishes piecewise. */
+async function writeAllV(handle: FileHandle, buffers: Buffer[], bytes: number, position: number): Promise<void> {
+  const { bytesWritten } = await handle.writev(buffers, position);
+  if (bytesWritten === bytes) return;
+  const rest = Buffer.concat(buffers, bytes).subarray(bytesWritten);
+  await writeFully(handle, rest, position + bytesWritten);
 }
 
 async function writeFully(handle: FileHandle, buffer: Buffer, position: number): Promise<void> {
