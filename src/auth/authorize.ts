@@ -18,7 +18,6 @@ import type { Actor, Principal } from './principal.js';
  */
 
 export type RepositoryAction = 'pull' | 'push' | '*';
-export const REPOSITORY_ACTIONS: readonly RepositoryAction[] = ['pull', 'push', '*'];
 
 export interface AuthorizeDeps {
   db: Kysely<Database>;
@@ -122,11 +121,4 @@ export function repositoryListScope(deps: AuthorizeDeps, actor: Actor): Reposito
   }
   if (hasFullSuperuserAccess(deps, principal)) return { all: true };
   return { all: false, namespaceIds: [principal.id] };
-}
-
-/** Whether the principal may create a repository in the namespace on first push. */
-export async function mayCreateRepository(deps: AuthorizeDeps, principal: Principal, namespace: string): Promise<boolean> {
-  if (principal.kind !== 'user') return false;
-  const ns = await findNamespace(deps.db, namespace);
-  return ns !== undefined && ns.enabled === 1 && ns.id === principal.id;
 }

@@ -54,12 +54,3 @@ export async function createNamespace(db: Kysely<Database>, input: NewNamespace)
     .executeTakeFirstOrThrow();
   return row;
 }
-
-export async function countNamespaces(db: Kysely<Database>, kind: NamespaceKind): Promise<number> {
-  const row = await db
-    .selectFrom('namespace')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('kind', '=', kind)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}

@@ -1,4 +1,4 @@
-import { type ColumnDefinitionBuilder, type Kysely, type RawBuilder, sql } from 'kysely';
+import { type ColumnDefinitionBuilder, type RawBuilder, sql } from 'kysely';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -18,13 +18,4 @@ export function columnTypes(dialect: Dialect): ColumnTypes {
   return dialect === 'sqlite'
     ? { dialect, id: (c) => c.primaryKey().autoIncrement(), idType: 'integer', bigint: 'integer', bytes: 'blob', name: 'text' }
     : { dialect, id: (c) => c.primaryKey(), idType: 'bigserial', bigint: 'bigint', bytes: 'bytea', name: sql`text collate "C"` };
-}
-
-export async function detectDialect(db: Kysely<unknown>): Promise<Dialect> {
-  try {
-    await sql`select sqlite_version()`.execute(db);
-    return 'sqlite';
-  } catch {
-    return 'postgres';
-  }
 }
