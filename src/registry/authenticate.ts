@@ -3,11 +3,7 @@ import { authenticateBasic, parseBasicAuthorization } from '../auth/credentials.
 import { ANONYMOUS, type Actor } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { Unauthorized } from '../errors.js';
-
-/** The service name clients are told in challenges and tokens carry as `aud`. */
-export function registryService(ctx: AppContext, request: FastifyRequest): string {
-  return ctx.config.SERVER_HOSTNAME ?? request.headers.host ?? 'localhost';
-}
+import { registryService } from './service.js';
 
 /** Who is calling: a registry bearer token, HTTP basic credentials, or nobody. Bad credentials throw. */
 export async function authenticateRegistryRequest(ctx: AppContext, request: FastifyRequest): Promise<Actor> {
@@ -15,7 +11,7 @@ export async function authenticateRegistryRequest(ctx: AppContext, request: Fast
   if (!header) return { principal: ANONYMOUS };
   const [scheme, value] = header.split(' ', 2);
   if (scheme?.toLowerCase() === 'bearer' && value) {
-    const verified = await ctx.tokens.verify(value.trim(), registryService(ctx, request));
+    const verified = await ctx.tokens.verify(value.trim(), registryService(ctx.config, request.headers.host));
     return { principal: verified.principal, tokenAccess: verified.access };
   }
   if (scheme?.toLowerCase() === 'basic') {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { MethodNotAllowed, NotFound } from '../errors.js';
-import { authenticateRegistryRequest, registryService } from './authenticate.js';
+import { authenticateRegistryRequest } from './authenticate.js';
 import {
   cancelBlobUpload,
   deleteBlob,
@@ -17,6 +17,7 @@ import { sendOciError, toOciError } from './errors.js';
 import { catalogHandler, tagsListHandler } from './listings.js';
 import { deleteManifestHandler, getManifestHandler, putManifestHandler, referrersHandler } from './manifests.js';
 import { matchRegistryPath, type RegistryRoute } from './paths.js';
+import { registryService } from './service.js';
 import { tokenRoutes } from './token-route.js';
 
 type RepositoryRoute = Exclude<RegistryRoute, { kind: 'base' } | { kind: 'catalog' }>;
@@ -66,7 +67,7 @@ function challengeScope(route: RegistryRoute | undefined, method: string): strin
 }
 
 function challenge(ctx: AppContext, request: FastifyRequest, scope: string | undefined): string {
-  const service = registryService(ctx, request);
+  const service = registryService(ctx.config, request.headers.host);
   const realm = `${ctx.config.PREFERRED_URL_SCHEME}://${service}/v2/auth`;
   const parts = [`realm="${realm}"`, `service="${service}"`];
   if (scope) parts.push(`scope="${scope}"`);

@@ -3,11 +3,11 @@ import { type RepositoryAction, repositoryActions, repositoryListScope } from '.
 import { authenticateBasic, parseBasicAuthorization } from '../auth/credentials.js';
 import { type AccessGrant, ANONYMOUS, type Principal } from '../auth/principal.js';
 import { type CatalogScope, parseScopeParams, type RepositoryScope, type TokenScope } from '../auth/scopes.js';
-import type { QuaysideConfig } from '../config/load.js';
 import type { AppContext } from '../context.js';
 import { Unauthorized } from '../errors.js';
 import { parseRepositoryPath } from '../model/repositories.js';
 import { sendOciError, toOciError } from './errors.js';
+import { registryService } from './service.js';
 
 /** What the token endpoint needs from the application context. */
 export type TokenRouteContext = Pick<AppContext, 'config' | 'db' | 'tokens'>;
@@ -17,14 +17,6 @@ export interface TokenResponse {
   access_token: string;
   expires_in: number;
   issued_at: string;
-}
-
-/**
- * The `service` of our WWW-Authenticate challenges and the `aud` of our tokens: SERVER_HOSTNAME,
- * or the Host the client used when none is configured.
- */
-export function expectedService(config: QuaysideConfig, hostHeader: string | undefined): string {
-  return config.SERVER_HOSTNAME ?? hostHeader ?? 'localhost';
 }
 
 function stringValues(value: unknown): string[] {
@@ -64,7 +56,7 @@ async function grantScope(ctx: TokenRouteContext, principal: Principal, scope: T
 async function issueToken(ctx: TokenRouteContext, request: FastifyRequest): Promise<TokenResponse> {
   const { config } = ctx;
   const query = (request.query ?? {}) as Record<string, unknown>;
-  const service = expectedService(config, request.headers.host);
+  const service = registryService(config, request.headers.host);
   const principal = await requestPrincipal(ctx, request.headers.authorization);
   const scopes = parseScopeParams(stringValues(query['scope']), service);
 
