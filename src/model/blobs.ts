@@ -27,9 +27,13 @@ export async function findRepositoryBlob(db: Db, repositoryId: number, digest: s
     .executeTakeFirst();
 }
 
+export function unknownBlob(digest: string): NotFound {
+  return new NotFound('blob', `blob ${digest} is unknown to this repository`, { digest });
+}
+
 export async function getRepositoryBlob(db: Db, repositoryId: number, digest: string): Promise<BlobRecord> {
   const blob = await findRepositoryBlob(db, repositoryId, digest);
-  if (!blob) throw new NotFound('blob', `blob ${digest} is unknown to this repository`, { digest });
+  if (!blob) throw unknownBlob(digest);
   return blob;
 }
 

@@ -44,6 +44,10 @@ export async function findManifestByDigest(db: Db, repositoryId: number, digest:
   return row ? toStored(row) : undefined;
 }
 
+export function unknownManifest(reference: string): NotFound {
+  return new NotFound('manifest', `manifest ${reference} is unknown`, { reference });
+}
+
 export interface RepositoryAndManifest {
   repository: RepositoryWithNamespace | undefined;
   manifest: StoredManifest | undefined;
@@ -237,7 +241,7 @@ export async function putManifest(db: Kysely<Database>, input: PutManifestInput)
 /** Deletes a manifest by digest: it stops being served and every live tag pointing at it ends. */
 export async function deleteManifest(db: Kysely<Database>, repositoryId: number, digest: string): Promise<void> {
   const manifest = await findManifestByDigest(db, repositoryId, digest);
-  if (!manifest) throw new NotFound('manifest', `manifest ${digest} is unknown`, { reference: digest });
+  if (!manifest) throw unknownManifest(digest);
   const now = nowMs();
   await db.transaction().execute(async (trx) => {
     await trx

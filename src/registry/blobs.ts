@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { repositoryActions } from '../auth/authorize.js';
-import { Invalid, NotFound } from '../errors.js';
+import { Invalid } from '../errors.js';
 import { parseDigest } from '../manifest/index.js';
 import {
   findBlob,
@@ -11,6 +11,7 @@ import {
   linkBlobToRepository,
   locateBlob,
   repositoriesHoldingBlob,
+  unknownBlob,
   unlinkBlobFromRepository,
 } from '../model/blobs.js';
 import { nowMs } from '../model/clock.js';
@@ -72,7 +73,7 @@ export async function getBlob(call: RepositoryCall, digest: string, head: boolea
   const found = await findRepositoryAndBlob(call.ctx.db, call.ref, digest);
   await checkRepository(call, 'pull', found.repository);
   const blob = found.blob;
-  if (!blob) throw new NotFound('blob', `blob ${digest} is unknown to this repository`, { digest });
+  if (!blob) throw unknownBlob(digest);
   const store = await locateBlob(call.ctx.db, call.ctx.storage, blob.id);
   const reply = call.reply.header('Docker-Content-Digest', blob.digest).header('Accept-Ranges', 'bytes');
   if (head) {

@@ -2,7 +2,13 @@ import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { Invalid, NotFound, TooLarge } from '../errors.js';
 import { isDigest, MAX_MANIFEST_BYTES, MediaTypes, manifestPolicyFromConfig, parseDigest, parseManifest } from '../manifest/index.js';
-import { deleteManifest, findRepositoryAndManifest, listReferrers, putManifest } from '../model/manifests.js';
+import {
+  deleteManifest,
+  findRepositoryAndManifest,
+  listReferrers,
+  putManifest,
+  unknownManifest,
+} from '../model/manifests.js';
 import { deleteTag, validateTagName } from '../model/tags.js';
 import {
   authorizePush,
@@ -38,7 +44,7 @@ export async function getManifestHandler(call: RepositoryCall, reference: string
   const found = await findRepositoryAndManifest(call.ctx.db, call.ref, reference);
   await checkRepository(call, 'pull', found.repository);
   const manifest = found.manifest;
-  if (!manifest) throw new NotFound('manifest', `manifest ${reference} is unknown`, { reference });
+  if (!manifest) throw unknownManifest(reference);
   const reply = call.reply
     .code(200)
     .header('Docker-Content-Digest', manifest.digest)
