@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { createLdapDirectory } from './auth/ldap/index.js';
 import { createRegistryTokens } from './auth/registry-jwt.js';
+import { createSecretBox, resolveDatabaseSecretKey } from './auth/secret-box.js';
 import type { QuaysideConfig } from './config/load.js';
 import type { AppContext } from './context.js';
 import { openMigratedDatabase } from './db/connect.js';
+import { createMetrics } from './metrics/registry.js';
 import { buildServer } from './server.js';
 import { createStorage } from './storage/index.js';
 
@@ -23,7 +26,20 @@ export async function createApp(config: QuaysideConfig, options: CreateAppOption
   const database = await openMigratedDatabase(config.database);
   const storage = createStorage(config.storage);
   const tokens = await createRegistryTokens({ db: database.db, config, log });
-  const ctx: AppContext = { config, db: database.db, dialect: database.dialect, storage, tokens, log };
+  const secrets = createSecretBox(resolveDatabaseSecretKey(config));
+  const directory = config.AUTHENTICATION_TYPE === 'LDAP' ? createLdapDirectory(config, database.db) : undefined;
+  const metrics = createMetrics();
+  const ctx: AppContext = {
+    config,
+    db: database.db,
+    dialect: database.dialect,
+    storage,
+    tokens,
+    secrets,
+    directory,
+    metrics,
+    log,
+  };
   const server = await buildServer(ctx);
   return {
     ctx,
@@ -31,6 +47,7 @@ export async function createApp(config: QuaysideConfig, options: CreateAppOption
     async close() {
       await server.close();
       await tokens.close();
+      await directory?.close();
       await storage.close();
       await database.close();
     },

@@ -3,7 +3,22 @@
  * error format in exactly one place (registry/errors.ts for OCI JSON, api/errors.ts for Quay JSON).
  */
 
-export type MissingThing = 'blob' | 'manifest' | 'repository' | 'upload' | 'tag' | 'namespace' | 'user';
+export type MissingThing =
+  | 'blob'
+  | 'manifest'
+  | 'repository'
+  | 'upload'
+  | 'tag'
+  | 'namespace'
+  | 'user'
+  | 'robot'
+  | 'team'
+  | 'member'
+  | 'permission'
+  | 'prototype'
+  | 'token'
+  | 'application'
+  | 'invite';
 export type InvalidThing =
   | 'digest'
   | 'manifest'
@@ -68,7 +83,19 @@ export class Conflict extends DomainError {
 
 /** REGISTRY_STATE readonly, DISABLE_PUSHES, or a repository whose state forbids writes. */
 export class ReadOnly extends DomainError {
-  readonly kind = 'read_only';
+  readonly kind: string = 'read_only';
+}
+
+/** Quay's words for every write refused while REGISTRY_STATE is readonly. */
+export const READ_ONLY_MESSAGE =
+  'System is currently read-only. Pulls will succeed but all write operations are currently suspended.';
+
+/** The whole registry is in read-only mode (REGISTRY_STATE: readonly). */
+export class RegistryReadOnly extends ReadOnly {
+  override readonly kind = 'registry_read_only';
+  constructor() {
+    super(READ_ONLY_MESSAGE);
+  }
 }
 
 export class TooManyRequests extends DomainError {

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { userInitializeRoutes } from './api/user-initialize.js';
+import { apiRoutes } from './api/index.js';
 import type { AppContext } from './context.js';
 import { registryRoutes } from './registry/index.js';
 
@@ -14,7 +14,9 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
   });
   await app.register(async (registry) => registryRoutes(registry, ctx));
-  await app.register(async (api) => userInitializeRoutes(api, ctx));
+  await app.register(async (api) => {
+    await apiRoutes(api, ctx);
+  });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error_message: `no route for ${request.method} ${request.url}`, status: 404 }),
   );

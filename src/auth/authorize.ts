@@ -1,8 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { QuaysideConfig } from '../config/load.js';
-import type { Database } from '../db/tables.js';
-import { Denied, Unauthorized } from '../errors.js';
-import { findNamespace } from '../model/namespaces.js';
+import type { Database, RepositoryRole, TeamRole } from '../db/tables.js';
+import { Denied, NotFound, Unauthorized } from '../errors.js';
+import {
+  administeredOrganizationIds,
+  grantedRepositoryRole,
+  mirrorRobotId,
+  organizationTeamRole,
+  repositoryRoleAtLeast,
+  teamRoleAtLeast,
+} from '../model/access.js';
+import { findNamespace, type Namespace } from '../model/namespaces.js';
 import {
   findRepository,
   formatRepositoryRef,
@@ -10,11 +18,15 @@ import {
   type RepositoryRef,
   type RepositoryWithNamespace,
 } from '../model/repositories.js';
-import type { Actor, Principal } from './principal.js';
+import type { Actor, Identity, Principal } from './principal.js';
 
 /**
  * The one place that answers "may X do Y to Z". Every HTTP surface asks here; nothing else checks
- * ownership, visibility or roles. Registry scope actions: pull (read), push (write), * (admin).
+ * ownership, visibility, roles, repository state or token scopes.
+ *
+ * Registry scope actions: pull (read), push (write), * (admin). Repository roles come from owning
+ * the namespace, explicit permissions (user, robot, team), membership of an organization's admin
+ * team, and FEATURE_SUPERUSERS_FULL_ACCESS. OAuth access tokens cap them by scope.
  */
 
 export type RepositoryAction = 'pull' | 'push' | '*';
@@ -24,8 +36,54 @@ export interface AuthorizeDeps {
   config: QuaysideConfig;
 }
 
-function hasFullSuperuserAccess(deps: AuthorizeDeps, principal: Principal): boolean {
-  return principal.kind === 'user' && principal.superuser && deps.config.FEATURE_SUPERUSERS_FULL_ACCESS;
+/** Quay's OAuth scopes (auth/scopes.py). */
+export const OAUTH_SCOPES = [
+  'repo:read',
+  'repo:write',
+  'repo:admin',
+  'repo:create',
+  'user:read',
+  'user:admin',
+  'org:admin',
+  'super:user',
+] as const;
+export type OAuthScope = (typeof OAUTH_SCOPES)[number];
+
+export function isOAuthScope(value: string): value is OAuthScope {
+  return (OAUTH_SCOPES as readonly string[]).includes(value);
+}
+
+function scopeAllows(identity: Identity, scope: OAuthScope): boolean {
+  return identity.scopes === undefined || identity.scopes.has(scope);
+}
+
+/** The strongest repository role an OAuth token's scopes leave; 'admin' when unscoped. */
+function repositoryScopeCap(identity: Identity): RepositoryRole | null {
+  if (scopeAllows(identity, 'repo:admin')) return 'admin';
+  if (scopeAllows(identity, 'repo:write')) return 'write';
+  if (scopeAllows(identity, 'repo:read')) return 'read';
+  return null;
+}
+
+function capRole(role: RepositoryRole | null, cap: RepositoryRole | null): RepositoryRole | null {
+  if (role === null || cap === null) return null;
+  return repositoryRoleAtLeast(cap, role) ? role : cap;
+}
+
+export function isSuperuserPrincipal(principal: Principal): principal is Extract<Principal, { kind: 'user' }> {
+  return principal.kind === 'user' && principal.superuser;
+}
+
+function hasFullSuperuserAccess(deps: AuthorizeDeps, identity: Identity): boolean {
+  return (
+    isSuperuserPrincipal(identity.principal) &&
+    deps.config.FEATURE_SUPERUSERS_FULL_ACCESS &&
+    scopeAllows(identity, 'super:user')
+  );
+}
+
+function isGlobalReadonlySuperuser(deps: AuthorizeDeps, principal: Principal): boolean {
+  return principal.kind === 'user' && deps.config.GLOBAL_READONLY_SUPER_USERS.includes(principal.name);
 }
 
 /** Whether writes are possible at all, whatever the caller's rights. */
@@ -33,42 +91,105 @@ export function registryAcceptsWrites(config: QuaysideConfig): boolean {
   return config.REGISTRY_STATE !== 'readonly' && !config.DISABLE_PUSHES;
 }
 
+function anonymousAllowed(deps: AuthorizeDeps, principal: Principal): boolean {
+  return principal.kind !== 'anonymous' || deps.config.FEATURE_ANONYMOUS_ACCESS;
+}
+
 /**
- * The actions `principal` holds on a repository, whether or not it exists yet. Used to mint
+ * The role `identity` holds on an existing repository, ignoring public visibility: owner and
+ * superuser-with-full-access are admins, grants come from the permission tables, scopes cap them.
+ */
+export async function repositoryRole(
+  deps: AuthorizeDeps,
+  identity: Identity,
+  repo: RepositoryWithNamespace,
+): Promise<RepositoryRole | null> {
+  const { principal } = identity;
+  if (principal.kind === 'anonymous' || repo.namespace_enabled !== 1) return null;
+  const cap = repositoryScopeCap(identity);
+  if (cap === null) return null;
+  if (hasFullSuperuserAccess(deps, identity)) return cap;
+  if (principal.kind === 'user' && repo.namespace_id === principal.id) return cap;
+  let role = await grantedRepositoryRole(deps.db, principal.id, repo);
+  if (role === null && isGlobalReadonlySuperuser(deps, principal)) role = 'read';
+  return capRole(role, cap);
+}
+
+/** Whether `identity` may read the repository: a role, or public visibility. */
+function mayRead(deps: AuthorizeDeps, identity: Identity, repo: RepositoryWithNamespace, role: RepositoryRole | null) {
+  if (repositoryRoleAtLeast(role, 'read')) return true;
+  return repo.namespace_enabled === 1 && repo.visibility === 'public' && anonymousAllowed(deps, identity.principal);
+}
+
+/**
+ * The actions `identity` holds on a repository, whether or not it exists yet. Used to mint
  * registry tokens (down-scoping, never an error) and to check requests made with basic auth.
  * `loaded` is the repository when the caller has already looked it up (null: it does not exist).
  */
 export async function repositoryActions(
   deps: AuthorizeDeps,
-  principal: Principal,
+  identity: Identity,
   ref: RepositoryRef,
   loaded?: RepositoryWithNamespace | null,
 ): Promise<Set<RepositoryAction>> {
   const repo = loaded === undefined ? await findRepository(deps.db, ref) : loaded;
-  if (!repo) return actionsOnMissingRepository(deps, principal, ref);
+  if (!repo) return actionsOnMissingRepository(deps, identity, ref);
   const granted = new Set<RepositoryAction>();
-  if (repo.namespace_enabled !== 1) return granted;
-  const isOwner = principal.kind === 'user' && repo.namespace_id === principal.id;
-  const isAdmin = isOwner || hasFullSuperuserAccess(deps, principal);
-  const anonymousAllowed = principal.kind !== 'anonymous' || deps.config.FEATURE_ANONYMOUS_ACCESS;
-  if (isAdmin || (repo.visibility === 'public' && anonymousAllowed)) granted.add('pull');
-  if (isAdmin && repo.state === 'NORMAL') {
-    if (registryAcceptsWrites(deps.config)) granted.add('push');
-    granted.add('*');
-  }
+  const role = await repositoryRole(deps, identity, repo);
+  if (mayRead(deps, identity, repo, role)) granted.add('pull');
+  if (registryAcceptsWrites(deps.config) && (await mayPushTo(deps, identity, repo, role))) granted.add('push');
+  if (role === 'admin' && repo.state === 'NORMAL') granted.add('*');
   return granted;
 }
 
-/** A repository that does not exist yet: its owner holds every right on it (to learn it is unknown, and to create it by pushing). */
+/** Pushes need write on a NORMAL repository; a MIRROR repository takes them only from its mirror robot. */
+async function mayPushTo(
+  deps: AuthorizeDeps,
+  identity: Identity,
+  repo: RepositoryWithNamespace,
+  role: RepositoryRole | null,
+): Promise<boolean> {
+  if (repo.state === 'NORMAL') return repositoryRoleAtLeast(role, 'write');
+  if (repo.state === 'MIRROR' && identity.principal.kind === 'robot') {
+    return (await mirrorRobotId(deps.db, repo.id)) === identity.principal.id;
+  }
+  return false;
+}
+
+/** How a new repository may come to exist in a namespace: directly, after creating the namespace as an organization, or not at all. */
+export type RepositoryCreation = 'allowed' | 'create-organization' | 'denied';
+
+/**
+ * Whether `identity` may create repositories in `namespaceName`: its own user namespace, or an
+ * organization where one of its teams has the creator or admin role. With CREATE_NAMESPACE_ON_PUSH
+ * a user may push into a namespace that does not exist yet, which becomes an organization.
+ */
+export async function repositoryCreation(
+  deps: AuthorizeDeps,
+  identity: Identity,
+  namespaceName: string,
+): Promise<RepositoryCreation> {
+  const { principal } = identity;
+  if (principal.kind === 'anonymous' || !scopeAllows(identity, 'repo:create')) return 'denied';
+  const namespace = await findNamespace(deps.db, namespaceName);
+  if (!namespace) {
+    return principal.kind === 'user' && deps.config.createNamespaceOnPush ? 'create-organization' : 'denied';
+  }
+  if (namespace.enabled !== 1 || namespace.kind === 'robot') return 'denied';
+  if (hasFullSuperuserAccess(deps, identity)) return 'allowed';
+  if (namespace.kind === 'user') return principal.kind === 'user' && namespace.id === principal.id ? 'allowed' : 'denied';
+  const teamRole = await organizationTeamRole(deps.db, principal.id, namespace.id);
+  return teamRoleAtLeast(teamRole, 'creator') ? 'allowed' : 'denied';
+}
+
+/** A repository that does not exist yet: whoever may create it holds every right on it. */
 async function actionsOnMissingRepository(
   deps: AuthorizeDeps,
-  principal: Principal,
+  identity: Identity,
   ref: RepositoryRef,
 ): Promise<Set<RepositoryAction>> {
   const granted = new Set<RepositoryAction>();
-  if (principal.kind !== 'user') return granted;
-  const namespace = await findNamespace(deps.db, ref.namespace);
-  if (namespace?.enabled !== 1 || namespace.id !== principal.id) return granted;
+  if ((await repositoryCreation(deps, identity, ref.namespace)) === 'denied') return granted;
   granted.add('pull');
   granted.add('*');
   if (registryAcceptsWrites(deps.config)) granted.add('push');
@@ -90,9 +211,14 @@ function tokenGrants(actor: Actor, ref: RepositoryRef, requestedPath: string): S
   return actions;
 }
 
+function refusal(actor: Identity & { tokenAccess?: unknown }, message: string): Error {
+  if (actor.principal.kind === 'anonymous' || actor.tokenAccess) return new Unauthorized(message);
+  return new Denied(message);
+}
+
 /**
- * Throws Unauthorized (no or insufficient credentials: the client should authenticate) or Denied
- * (authenticated, but not allowed) unless `actor` may perform `action` on the repository.
+ * Registry check: throws Unauthorized (no or insufficient credentials: the client should
+ * authenticate) or Denied (authenticated, but not allowed) unless `actor` may perform `action`.
  */
 export async function authorizeRepository(
   deps: AuthorizeDeps,
@@ -104,21 +230,113 @@ export async function authorizeRepository(
 ): Promise<void> {
   const allowed = actor.tokenAccess
     ? tokenGrants(actor, ref, requestedPath).has(action)
-    : (await repositoryActions(deps, actor.principal, ref, loaded)).has(action);
+    : (await repositoryActions(deps, actor, ref, loaded)).has(action);
   if (allowed) return;
-  const message = `not allowed to ${action === '*' ? 'administer' : action} ${formatRepositoryRef(ref)}`;
-  if (actor.principal.kind === 'anonymous' || actor.tokenAccess) throw new Unauthorized(message);
-  throw new Denied(message);
+  throw refusal(actor, `not allowed to ${action === '*' ? 'administer' : action} ${formatRepositoryRef(ref)}`);
 }
 
-/** Which repositories `actor` may see in listings such as /v2/_catalog. */
-export function repositoryListScope(deps: AuthorizeDeps, actor: Actor): RepositoryListScope | null {
+/** Which repositories `actor` may see in listings such as /v2/_catalog and the repository API. */
+export async function repositoryListScope(deps: AuthorizeDeps, actor: Identity): Promise<RepositoryListScope | null> {
   const { principal } = actor;
   if (principal.kind === 'anonymous') {
     return deps.config.FEATURE_PUBLIC_CATALOG && deps.config.FEATURE_ANONYMOUS_ACCESS
       ? { all: false, namespaceIds: [] }
       : null;
   }
-  if (hasFullSuperuserAccess(deps, principal)) return { all: true };
-  return { all: false, namespaceIds: [principal.id] };
+  if (hasFullSuperuserAccess(deps, actor) || isGlobalReadonlySuperuser(deps, principal)) return { all: true };
+  if (repositoryScopeCap(actor) === null) return { all: false, namespaceIds: [] };
+  const namespaceIds = await administeredOrganizationIds(deps.db, principal.id);
+  if (principal.kind === 'user') namespaceIds.push(principal.id);
+  return { all: false, namespaceIds, memberId: principal.id };
+}
+
+/**
+ * API check on an existing repository: returns it when `actor` holds `needed` (read is also met by
+ * public visibility). Unknown repositories are NotFound; others Unauthorized or Denied.
+ */
+export async function authorizeRepositoryRole(
+  deps: AuthorizeDeps,
+  actor: Identity,
+  ref: RepositoryRef,
+  needed: RepositoryRole,
+): Promise<RepositoryWithNamespace> {
+  const repo = await findRepository(deps.db, ref);
+  if (!repo) throw new NotFound('repository', `repository ${formatRepositoryRef(ref)} not found`);
+  const role = await repositoryRole(deps, actor, repo);
+  const allowed = needed === 'read' ? mayRead(deps, actor, repo, role) : repositoryRoleAtLeast(role, needed);
+  if (!allowed) throw refusal(actor, `you do not have ${needed} permission on ${formatRepositoryRef(ref)}`);
+  return repo;
+}
+
+/** The role `identity` holds in an organization: its strongest team role; admin for full-access superusers. */
+export async function organizationRole(
+  deps: AuthorizeDeps,
+  identity: Identity,
+  organization: Namespace,
+): Promise<TeamRole | null> {
+  const { principal } = identity;
+  if (principal.kind === 'anonymous') return null;
+  if (hasFullSuperuserAccess(deps, identity)) return 'admin';
+  const role = await organizationTeamRole(deps.db, principal.id, organization.id);
+  // Administering an organization through an OAuth token needs org:admin.
+  if (role === 'admin' && !scopeAllows(identity, 'org:admin')) return 'member';
+  return role;
+}
+
+/**
+ * API check on an organization: `member` (any team role: see the organization and its teams) or
+ * `admin` (manage teams, members, robots, default permissions and settings).
+ */
+export async function authorizeOrganization(
+  deps: AuthorizeDeps,
+  actor: Identity,
+  name: string,
+  needed: 'member' | 'admin',
+): Promise<Namespace> {
+  const organization = await findNamespace(deps.db, name);
+  if (organization?.kind !== 'organization') throw new NotFound('namespace', `organization ${name} not found`);
+  const role = await organizationRole(deps, actor, organization);
+  if (needed === 'admin' ? role !== 'admin' : role === null) {
+    throw refusal(actor, `you must be ${needed === 'admin' ? 'an administrator' : 'a member'} of organization ${name}`);
+  }
+  return organization;
+}
+
+/** The signed-in user acting on their own account; robots and anonymous callers are refused. */
+export function authorizeOwnAccount(
+  actor: Identity,
+  needed: 'user:read' | 'user:admin',
+): Extract<Principal, { kind: 'user' }> {
+  const { principal } = actor;
+  if (principal.kind === 'anonymous') throw new Unauthorized('you must be signed in');
+  if (principal.kind !== 'user') throw new Denied('robot accounts cannot use this endpoint');
+  if (!scopeAllows(actor, needed) && !(needed === 'user:read' && scopeAllows(actor, 'user:admin'))) {
+    throw new Denied(`this token lacks the ${needed} scope`);
+  }
+  return principal;
+}
+
+/** Superuser endpoints: a user listed as superuser, and super:user scope when using an OAuth token. */
+export function authorizeSuperuser(actor: Identity): Extract<Principal, { kind: 'user' }> {
+  const { principal } = actor;
+  if (principal.kind === 'anonymous') throw new Unauthorized('you must be signed in');
+  if (!isSuperuserPrincipal(principal) || !scopeAllows(actor, 'super:user')) {
+    throw new Denied('this operation requires superuser rights');
+  }
+  return principal;
+}
+
+/**
+ * Administration of a namespace's robots, default permissions and applications: the user
+ * themselves for a user namespace, an organization admin for an organization.
+ */
+export async function authorizeNamespaceAdmin(deps: AuthorizeDeps, actor: Identity, name: string): Promise<Namespace> {
+  const namespace = await findNamespace(deps.db, name);
+  if (namespace?.kind === 'organization') return authorizeOrganization(deps, actor, name, 'admin');
+  if (namespace?.kind !== 'user') throw new NotFound('namespace', `namespace ${name} not found`);
+  const user = authorizeOwnAccount(actor, 'user:admin');
+  if (user.id !== namespace.id && !hasFullSuperuserAccess(deps, actor)) {
+    throw new Denied(`you cannot administer namespace ${name}`);
+  }
+  return namespace;
 }

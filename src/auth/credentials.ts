@@ -2,16 +2,23 @@ import type { Kysely } from 'kysely';
 import type { QuaysideConfig } from '../config/load.js';
 import type { Database } from '../db/tables.js';
 import { Unauthorized } from '../errors.js';
+import { verifyAppToken } from '../model/app-tokens.js';
 import type { Namespace } from '../model/namespaces.js';
 import { verifyAccessToken } from '../model/oauth-tokens.js';
+import { parseRobotName, verifyRobotToken } from '../model/robots.js';
 import { findUser, isSuperuser } from '../model/users.js';
+import type { UserDirectory } from './directory.js';
 import { VerifiedPasswordCache } from './password-cache.js';
 import { spendPasswordCheckTime, verifyPassword } from './passwords.js';
-import type { Principal } from './principal.js';
+import type { CredentialKind, Identity, Principal } from './principal.js';
+import type { SecretBox } from './secret-box.js';
 
 export interface CredentialDeps {
   db: Kysely<Database>;
   config: QuaysideConfig;
+  secrets: SecretBox;
+  /** Present when AUTHENTICATION_TYPE names an external directory. */
+  directory?: UserDirectory | undefined;
 }
 
 export interface BasicCredentials {
@@ -19,8 +26,15 @@ export interface BasicCredentials {
   password: string;
 }
 
+/** An identity proven by credentials, and which kind of credential proved it. */
+export interface AuthenticatedIdentity extends Identity {
+  credential: CredentialKind;
+}
+
 /** The username that marks the password as an OAuth access token (`docker login -u '$oauthtoken'`). */
 export const OAUTH_TOKEN_USERNAME = '$oauthtoken';
+/** The username that marks the password as an application-specific token (`docker login -u '$app'`). */
+export const APP_TOKEN_USERNAME = '$app';
 
 const INVALID_LOGIN = 'invalid username or password';
 
@@ -36,7 +50,7 @@ export function parseBasicAuthorization(headerValue: string | undefined): BasicC
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-function userPrincipal(config: QuaysideConfig, user: Namespace): Principal {
+export function userPrincipal(config: QuaysideConfig, user: Namespace): Principal {
   return { kind: 'user', id: user.id, name: user.name, superuser: isSuperuser(config, user) };
 }
 
@@ -51,7 +65,7 @@ async function passwordMatches(user: Namespace, password: string): Promise<boole
 }
 
 /** A local account whose bcrypt password hash matches. */
-async function authenticateDatabaseUser(deps: CredentialDeps, username: string, password: string): Promise<Principal> {
+export async function authenticateDatabaseUser(deps: CredentialDeps, username: string, password: string): Promise<Namespace> {
   const user = await findUser(deps.db, username);
   if (!user) {
     await spendPasswordCheckTime(password);
@@ -60,34 +74,70 @@ async function authenticateDatabaseUser(deps: CredentialDeps, username: string, 
   if (!(await passwordMatches(user, password))) throw new Unauthorized(INVALID_LOGIN);
   // Said only to someone who just proved they know the password.
   if (user.enabled !== 1) throw new Unauthorized('this account has been disabled');
-  return userPrincipal(deps.config, user);
-}
-
-/** `$oauthtoken` + an OAuth access token: acts as the user who authorized the token. */
-async function authenticateOAuthToken(deps: CredentialDeps, token: string): Promise<Principal> {
-  const verified = await verifyAccessToken(deps.db, token);
-  if (verified?.user.kind !== 'user' || verified.user.enabled !== 1) throw new Unauthorized(INVALID_LOGIN);
-  return userPrincipal(deps.config, verified.user);
-}
-
-type CredentialKind = 'oauth_token' | 'user';
-
-// Robots (`owner+name`), `$app` tokens and LDAP users each become one more kind here.
-function credentialKind(username: string): CredentialKind {
-  if (username === OAUTH_TOKEN_USERNAME) return 'oauth_token';
-  return 'user';
+  return user;
 }
 
 /**
- * Checks a username/secret pair from basic auth. Throws Unauthorized with the same message whether
- * the account is unknown or the secret is wrong.
+ * A user signing in with a password, checked by the configured backend: the database, or the
+ * external directory (LDAP), which links or creates the local account.
  */
-export async function authenticateBasic(deps: CredentialDeps, username: string, password: string): Promise<Principal> {
-  if (username.length === 0 || password.length === 0) throw new Unauthorized(INVALID_LOGIN);
-  switch (credentialKind(username)) {
-    case 'oauth_token':
-      return authenticateOAuthToken(deps, password);
-    case 'user':
-      return authenticateDatabaseUser(deps, username, password);
+export async function authenticateUserPassword(
+  deps: CredentialDeps,
+  username: string,
+  password: string,
+): Promise<AuthenticatedIdentity> {
+  if (deps.directory) {
+    const user = await deps.directory.verifyAndLink(username, password);
+    if (user.enabled !== 1) throw new Unauthorized('this account has been disabled');
+    const principal = userPrincipal(deps.config, user);
+    if (principal.kind === 'user' && !principal.superuser && deps.directory.isSuperuser) {
+      principal.superuser = await deps.directory.isSuperuser(user);
+    }
+    return { principal, credential: 'ldap' };
   }
+  const user = await authenticateDatabaseUser(deps, username, password);
+  return { principal: userPrincipal(deps.config, user), credential: 'basic' };
+}
+
+/** `$oauthtoken` + an OAuth access token: acts as the user who authorized it, within its scopes. */
+export async function authenticateOAuthToken(deps: CredentialDeps, token: string): Promise<AuthenticatedIdentity> {
+  const verified = await verifyAccessToken(deps.db, token);
+  if (verified?.user.kind !== 'user' || verified.user.enabled !== 1) throw new Unauthorized('invalid OAuth access token');
+  return {
+    principal: userPrincipal(deps.config, verified.user),
+    scopes: new Set(verified.scopes),
+    credential: 'oauth_token',
+  };
+}
+
+/** `$app` + an application-specific token: acts as its user with the user's full rights. */
+async function authenticateAppToken(deps: CredentialDeps, token: string): Promise<AuthenticatedIdentity> {
+  if (!deps.config.FEATURE_APP_SPECIFIC_TOKENS) throw new Unauthorized('application-specific tokens are disabled');
+  const verified = await verifyAppToken(deps.db, deps.secrets, token);
+  if (!verified) throw new Unauthorized('invalid application-specific token');
+  return { principal: userPrincipal(deps.config, verified.user), credential: 'app_token' };
+}
+
+/** `owner+short` + the robot's token. */
+async function authenticateRobot(deps: CredentialDeps, name: string, token: string): Promise<AuthenticatedIdentity> {
+  const robot = await verifyRobotToken(deps.db, deps.secrets, name, token);
+  if (!robot) throw new Unauthorized('invalid robot account name or token');
+  return { principal: { kind: 'robot', id: robot.id, name: robot.name, ownerId: robot.ownerId }, credential: 'robot' };
+}
+
+/**
+ * Checks a username/secret pair from basic auth: `$oauthtoken`, `$app`, a robot (`owner+short`)
+ * or a user. Throws Unauthorized, with the same message whether the account is unknown or the
+ * secret is wrong.
+ */
+export async function authenticateBasic(
+  deps: CredentialDeps,
+  username: string,
+  password: string,
+): Promise<AuthenticatedIdentity> {
+  if (username.length === 0 || password.length === 0) throw new Unauthorized(INVALID_LOGIN);
+  if (username === OAUTH_TOKEN_USERNAME) return authenticateOAuthToken(deps, password);
+  if (username === APP_TOKEN_USERNAME) return authenticateAppToken(deps, password);
+  if (parseRobotName(username)) return authenticateRobot(deps, username, password);
+  return authenticateUserPassword(deps, username, password);
 }

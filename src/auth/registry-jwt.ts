@@ -18,6 +18,7 @@ import { Unauthorized } from '../errors.js';
 import { nowMs } from '../model/clock.js';
 import { findNamespaceById } from '../model/namespaces.js';
 import { deleteExpiredServiceKeys, findServiceKey, publishServiceKey } from '../model/service-keys.js';
+import { findRobot } from '../model/robots.js';
 import { findUser, isSuperuser } from '../model/users.js';
 import { type AccessGrant, ANONYMOUS, type Principal, principalName } from './principal.js';
 import type { RegistryTokens, VerifiedRegistryToken } from './tokens.js';
@@ -50,7 +51,7 @@ export type RegistryTokenService = RegistryTokens & { close(): Promise<void> };
 
 interface SignedContext {
   version: 2;
-  entity_kind: 'user' | 'anonymous';
+  entity_kind: 'user' | 'robot' | 'anonymous';
   entity_reference?: string;
   kind: 'user' | 'anonymous';
   user?: string;
@@ -111,7 +112,7 @@ async function signedContext(db: Kysely<Database>, principal: Principal): Promis
   if (principal.kind === 'anonymous') return { version: 2, entity_kind: 'anonymous', kind: 'anonymous' };
   const row = await findNamespaceById(db, principal.id);
   if (!row) throw new Unauthorized('unknown user');
-  return { version: 2, entity_kind: 'user', entity_reference: row.uuid, kind: 'user', user: principal.name };
+  return { version: 2, entity_kind: principal.kind, entity_reference: row.uuid, kind: 'user', user: principal.name };
 }
 
 function verificationFailure(err: unknown): Unauthorized {
@@ -147,13 +148,19 @@ function parseAccessClaim(value: unknown): AccessGrant[] {
 /** The principal a verified token speaks for, as the database sees it now. */
 async function tokenPrincipal(deps: RegistryTokenDeps, payload: JWTPayload): Promise<Principal> {
   if (payload.sub === ANONYMOUS_SUBJECT) return ANONYMOUS;
+  const gone = new Unauthorized('token user no longer exists or is disabled');
   const context = payload['context'] as Partial<SignedContext> | undefined;
-  const user = payload.sub === undefined ? undefined : await findUser(deps.db, payload.sub);
-  if (user?.enabled !== 1) throw new Unauthorized('token user no longer exists or is disabled');
-  // The name may have been deleted and taken again since the token was signed.
-  if (context?.entity_kind !== 'user' || context.entity_reference !== user.uuid) {
-    throw new Unauthorized('token user no longer exists or is disabled');
+  if (payload.sub === undefined) throw gone;
+  if (context?.entity_kind === 'robot') {
+    const robot = await findRobot(deps.db, payload.sub);
+    const row = robot?.enabled ? await findNamespaceById(deps.db, robot.id) : undefined;
+    if (!robot || row?.uuid !== context.entity_reference) throw gone;
+    return { kind: 'robot', id: robot.id, name: robot.name, ownerId: robot.ownerId };
   }
+  const user = await findUser(deps.db, payload.sub);
+  if (user?.enabled !== 1) throw gone;
+  // The name may have been deleted and taken again since the token was signed.
+  if (context?.entity_kind !== 'user' || context.entity_reference !== user.uuid) throw gone;
   return { kind: 'user', id: user.id, name: user.name, superuser: isSuperuser(deps.config, user) };
 }
 

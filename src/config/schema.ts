@@ -27,6 +27,36 @@ const FeatureFlags = {
   FEATURE_SUPERUSERS_FULL_ACCESS: T.Boolean({ default: false }),
   FEATURE_EXTENDED_REPOSITORY_NAMES: T.Boolean({ default: true }),
   FEATURE_LIBRARY_SUPPORT: T.Boolean({ default: true }),
+  FEATURE_APP_SPECIFIC_TOKENS: T.Boolean({ default: true }),
+  FEATURE_INVITE_ONLY_USER_CREATION: T.Boolean({ default: false }),
+  FEATURE_TEAM_SYNCING: T.Boolean({ default: false }),
+  FEATURE_NONSUPERUSER_TEAM_SYNCING_SETUP: T.Boolean({ default: false }),
+  FEATURE_MAILING: T.Boolean({ default: false }),
+  FEATURE_SUPER_USERS: T.Boolean({ default: true }),
+};
+
+/** A DN written as one string or, as Quay's config tool writes it, as a list of RDN components. */
+const DistinguishedName = T.Union([T.String(), T.Array(T.String())]);
+
+/** AUTHENTICATION_TYPE: LDAP (Quay's LDAP_* keys). */
+const LdapKeys = {
+  LDAP_URI: T.Optional(T.String({ pattern: '^ldaps?://' })),
+  LDAP_BASE_DN: T.Optional(DistinguishedName),
+  LDAP_USER_RDN: T.Optional(DistinguishedName),
+  LDAP_SECONDARY_USER_RDNS: T.Array(DistinguishedName, { default: [] }),
+  LDAP_USER_FILTER: T.Optional(T.String()),
+  LDAP_ADMIN_DN: T.Optional(T.String()),
+  LDAP_ADMIN_PASSWD: T.Optional(T.String()),
+  LDAP_UID_ATTR: T.String({ default: 'uid' }),
+  LDAP_EMAIL_ATTR: T.String({ default: 'mail' }),
+  LDAP_MEMBEROF_ATTR: T.String({ default: 'memberOf' }),
+  LDAP_SUPERUSER_FILTER: T.Optional(T.String()),
+  LDAP_GLOBAL_READONLY_SUPERUSER_FILTER: T.Optional(T.String()),
+  LDAP_RESTRICTED_USER_FILTER: T.Optional(T.String()),
+  LDAP_ALLOW_INSECURE_FALLBACK: T.Boolean({ default: false }),
+  LDAP_TIMEOUT: T.Integer({ minimum: 1, default: 10 }),
+  LDAP_NETWORK_TIMEOUT: T.Integer({ minimum: 1, default: 10 }),
+  TEAM_RESYNC_STALE_TIME: T.String({ default: '30m', pattern: '^[0-9]+[smhdw]$' }),
 };
 
 export const ConfigSchema = T.Object(
@@ -47,7 +77,15 @@ export const ConfigSchema = T.Object(
 
     AUTHENTICATION_TYPE: T.Union([T.Literal('Database'), T.Literal('LDAP')], { default: 'Database' }),
     SUPER_USERS: T.Array(T.String(), { default: [] }),
+    GLOBAL_READONLY_SUPER_USERS: T.Array(T.String(), { default: [] }),
     TOKEN_VALIDITY_LIFETIME_S: T.Integer({ minimum: 60, default: 3600 }),
+    APP_SPECIFIC_TOKEN_EXPIRATION: T.Union([T.String({ pattern: '^[0-9]+[smhdw]$' }), T.Null()], { default: null }),
+    /** How long a UI session lasts without activity (Quay: PERMANENT_SESSION_LIFETIME, seconds). */
+    PERMANENT_SESSION_LIFETIME: T.Integer({ minimum: 60, default: 2_592_000 }),
+    /** Fresh-login window for sensitive account changes. */
+    FRESH_LOGIN_TIMEOUT: T.String({ default: '10m', pattern: '^[0-9]+[smhdw]$' }),
+
+    ...LdapKeys,
 
     CREATE_PRIVATE_REPO_ON_PUSH: T.Boolean({ default: true }),
     CREATE_NAMESPACE_ON_PUSH: T.Boolean({ default: false }),

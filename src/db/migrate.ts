@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import { type Dialect, columnTypes } from './migrations/column-types.js';
 import * as registryCore from './migrations/001_registry_core.js';
 import * as accounts from './migrations/002_accounts.js';
+import * as identity from './migrations/003_identity.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, types: ReturnType<typeof columnTypes>): Promise<void>;
@@ -11,6 +12,7 @@ interface DialectMigration {
 const MIGRATIONS: Record<string, DialectMigration> = {
   '001_registry_core': registryCore,
   '002_accounts': accounts,
+  '003_identity': identity,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -18,6 +18,130 @@ export interface NamespaceTable {
   created_at: number;
   /** 1 when made a superuser by `quayside user create --superuser` (config SUPER_USERS also counts). */
   superuser: Generated<number>;
+  /** Set when the account was deleted: the row is renamed and disabled until the namespace GC removes it. */
+  deleted_at: Generated<number | null>;
+  last_accessed: Generated<number | null>;
+}
+
+/** Repository roles, weakest first. */
+export type RepositoryRole = 'read' | 'write' | 'admin';
+/** Team roles in an organization: member (only its repository permissions), creator (may create repositories), admin (administers the organization). */
+export type TeamRole = 'member' | 'creator' | 'admin';
+
+export interface RobotTable {
+  /** The robot's own namespace row (kind 'robot', name `owner+short`). */
+  namespace_id: number;
+  owner_id: number;
+  description: Generated<string>;
+  unstructured_metadata: Generated<string>;
+  /** The robot's token, encrypted with DATABASE_SECRET_KEY (Quay shows it again on request). */
+  token_encrypted: string;
+}
+
+export interface TeamTable {
+  id: Generated<number>;
+  organization_id: number;
+  name: string;
+  role: TeamRole;
+  description: Generated<string>;
+  created_at: number;
+}
+
+export interface TeamMemberTable {
+  team_id: number;
+  /** A user or robot namespace id. */
+  member_id: number;
+}
+
+export interface TeamInviteTable {
+  id: Generated<number>;
+  team_id: number;
+  user_id: number | null;
+  email: string | null;
+  inviter_id: number;
+  token: string;
+  created_at: number;
+}
+
+export interface TeamSyncTable {
+  team_id: number;
+  service: string;
+  /** JSON, e.g. {"group_dn": "cn=devs,ou=groups"}. */
+  config: string;
+  transaction_id: string | null;
+  last_updated: number | null;
+}
+
+export interface RepositoryPermissionTable {
+  id: Generated<number>;
+  repository_id: number;
+  /** A user or robot; exactly one of member_id and team_id is set. */
+  member_id: number | null;
+  team_id: number | null;
+  role: RepositoryRole;
+}
+
+export interface DefaultPermissionTable {
+  id: Generated<number>;
+  uuid: string;
+  organization_id: number;
+  /** NULL: applies to repositories created by anyone. */
+  activating_user_id: number | null;
+  delegate_member_id: number | null;
+  delegate_team_id: number | null;
+  role: RepositoryRole;
+  created_at: number;
+}
+
+export interface AppTokenTable {
+  id: Generated<number>;
+  uuid: string;
+  user_id: number;
+  title: string;
+  /** The token's first characters, stored in the clear as the lookup key. */
+  token_name: string;
+  token_secret_encrypted: string;
+  created_at: number;
+  expires_at: number | null;
+  last_accessed: number | null;
+}
+
+export interface UserSessionTable {
+  id: Generated<number>;
+  token_name: string;
+  token_secret_hash: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: number;
+  /** When the password was last checked: operations needing a fresh login compare against it. */
+  login_at: number;
+  expires_at: number;
+}
+
+export interface FederatedLoginTable {
+  user_id: number;
+  /** 'ldap' */
+  service: string;
+  /** The external identity, e.g. the LDAP uid. */
+  service_ident: string;
+  metadata: Generated<string>;
+}
+
+export interface QueueItemTable {
+  id: Generated<number>;
+  queue_name: string;
+  body: string;
+  available_after: number;
+  processing_expires: number | null;
+  retries_remaining: number;
+  created_at: number;
+}
+
+export interface RepoMirrorConfigTable {
+  repository_id: number;
+  /** The robot whose pushes a MIRROR repository accepts. */
+  internal_robot_id: number | null;
+  created_at: number;
 }
 
 export interface RepositoryTable {
@@ -125,6 +249,18 @@ export interface Database {
   service_key: ServiceKeyTable;
   oauth_application: OAuthApplicationTable;
   oauth_access_token: OAuthAccessTokenTable;
+  robot: RobotTable;
+  team: TeamTable;
+  team_member: TeamMemberTable;
+  team_invite: TeamInviteTable;
+  team_sync: TeamSyncTable;
+  repository_permission: RepositoryPermissionTable;
+  default_permission: DefaultPermissionTable;
+  app_token: AppTokenTable;
+  user_session: UserSessionTable;
+  federated_login: FederatedLoginTable;
+  queue_item: QueueItemTable;
+  repo_mirror_config: RepoMirrorConfigTable;
 }
 
 export interface OAuthApplicationTable {
@@ -138,6 +274,8 @@ export interface OAuthApplicationTable {
   application_uri: Generated<string>;
   redirect_uri: Generated<string>;
   created_at: number;
+  client_secret_encrypted: string | null;
+  avatar_email: string | null;
 }
 
 export interface OAuthAccessTokenTable {

@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
 import type { Database, RepositoryTable, RepositoryVisibility } from '../db/tables.js';
 import { Invalid, NotFound } from '../errors.js';
 import { nowMs } from './clock.js';
@@ -104,8 +104,35 @@ export async function ensureRepository(
   return getRepository(db, ref);
 }
 
-/** Which repositories a caller may list: everything, or public ones plus those in the given namespaces. */
-export type RepositoryListScope = { all: true } | { all: false; namespaceIds: number[] };
+/**
+ * Which repositories a caller may list: everything, or public ones plus those in the given
+ * namespaces plus those `memberId` (a user or robot) holds a permission on, directly or via a team.
+ */
+export type RepositoryListScope = { all: true } | { all: false; namespaceIds: number[]; memberId?: number };
+
+/** The filter a RepositoryListScope puts on a query over `repository`. */
+export function readableBy(
+  eb: ExpressionBuilder<Database, 'repository'>,
+  db: Kysely<Database>,
+  scope: Extract<RepositoryListScope, { all: false }>,
+): Expression<SqlBool> {
+  const visible: Expression<SqlBool>[] = [eb('repository.visibility', '=', 'public')];
+  if (scope.namespaceIds.length > 0) visible.push(eb('repository.namespace_id', 'in', scope.namespaceIds));
+  if (scope.memberId !== undefined) {
+    const memberId = scope.memberId;
+    const teams = db.selectFrom('team_member').select('team_id').where('team_member.member_id', '=', memberId);
+    visible.push(
+      eb.exists(
+        eb
+          .selectFrom('repository_permission')
+          .select('repository_permission.id')
+          .whereRef('repository_permission.repository_id', '=', 'repository.id')
+          .where((p) => p.or([p('repository_permission.member_id', '=', memberId), p('repository_permission.team_id', 'in', teams)])),
+      ),
+    );
+  }
+  return eb.or(visible);
+}
 
 /** Repository paths ("ns/name") in lexical order after `last`, limited to what the scope allows. */
 export async function listRepositoryPaths(
@@ -120,13 +147,7 @@ export async function listRepositoryPaths(
     .where('repository.state', '!=', 'MARKED_FOR_DELETION')
     .where('namespace.enabled', '=', 1);
   const { scope } = options;
-  if (!scope.all) {
-    query = query.where((eb) =>
-      scope.namespaceIds.length > 0
-        ? eb.or([eb('repository.visibility', '=', 'public'), eb('repository.namespace_id', 'in', scope.namespaceIds)])
-        : eb('repository.visibility', '=', 'public'),
-    );
-  }
+  if (!scope.all) query = query.where((eb) => readableBy(eb, db, scope));
   if (options.last) query = query.where(path, '>', options.last);
   const rows = await query.orderBy(path).limit(options.limit).execute();
   return rows.map((r) => r.path);

@@ -3,21 +3,43 @@ import { authenticateBasic, parseBasicAuthorization } from '../auth/credentials.
 import { ANONYMOUS, type Actor } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { Unauthorized } from '../errors.js';
+import { type AuthKindLabel, countAuthentication } from '../metrics/registry.js';
 import { registryService } from './service.js';
+
+/** Runs one credential check and counts it in quay_authentication_attempts_total. */
+export async function countedAuthentication<T>(
+  ctx: Pick<AppContext, 'metrics'>,
+  kind: AuthKindLabel,
+  check: () => Promise<T>,
+): Promise<T> {
+  try {
+    const result = await check();
+    countAuthentication(ctx.metrics, kind, true);
+    return result;
+  } catch (err) {
+    countAuthentication(ctx.metrics, kind, false);
+    throw err;
+  }
+}
 
 /** Who is calling: a registry bearer token, HTTP basic credentials, or nobody. Bad credentials throw. */
 export async function authenticateRegistryRequest(ctx: AppContext, request: FastifyRequest): Promise<Actor> {
   const header = request.headers.authorization;
-  if (!header) return { principal: ANONYMOUS };
+  if (!header) return { principal: ANONYMOUS, credential: 'anonymous' };
   const [scheme, value] = header.split(' ', 2);
   if (scheme?.toLowerCase() === 'bearer' && value) {
-    const verified = await ctx.tokens.verify(value.trim(), registryService(ctx.config, request.headers.host));
-    return { principal: verified.principal, tokenAccess: verified.access };
+    const verified = await countedAuthentication(ctx, 'signed_grant', () =>
+      ctx.tokens.verify(value.trim(), registryService(ctx.config, request.headers.host)),
+    );
+    return { principal: verified.principal, tokenAccess: verified.access, credential: 'registry_jwt' };
   }
   if (scheme?.toLowerCase() === 'basic') {
     const credentials = parseBasicAuthorization(header);
-    if (!credentials) throw new Unauthorized('malformed basic credentials');
-    return { principal: await authenticateBasic(ctx, credentials.username, credentials.password) };
+    if (!credentials) {
+      countAuthentication(ctx.metrics, 'basic', false);
+      throw new Unauthorized('malformed basic credentials');
+    }
+    return countedAuthentication(ctx, 'basic', () => authenticateBasic(ctx, credentials.username, credentials.password));
   }
   throw new Unauthorized(`unsupported authorization scheme ${scheme ?? ''}`);
 }

@@ -127,7 +127,7 @@ async function tryMount(
     }
     const source = await findRepository(call.ctx.db, sourceRef);
     if (!source || !(await findRepositoryBlob(call.ctx.db, source.id, digest))) return false;
-    const actions = await repositoryActions(call.ctx, call.actor.principal, sourceRef);
+    const actions = await repositoryActions(call.ctx, call.actor, sourceRef);
     if (!actions.has('pull')) return false;
     await linkBlobToRepository(call.ctx.db, repo.id, blob.id, expiresAt);
     return true;
@@ -135,7 +135,7 @@ async function tryMount(
   for (const candidateId of await repositoriesHoldingBlob(call.ctx.db, blob.id, repo.id, AUTO_MOUNT_CANDIDATES)) {
     const candidate = await findRepositoryRefById(call.ctx.db, candidateId);
     if (!candidate) continue;
-    const actions = await repositoryActions(call.ctx, call.actor.principal, candidate);
+    const actions = await repositoryActions(call.ctx, call.actor, candidate);
     if (actions.has('pull')) {
       await linkBlobToRepository(call.ctx.db, repo.id, blob.id, expiresAt);
       return true;

@@ -1,11 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authorizeRepository, type RepositoryAction, registryAcceptsWrites } from '../auth/authorize.js';
+import { authorizeRepository, type RepositoryAction, registryAcceptsWrites, repositoryCreation } from '../auth/authorize.js';
 import type { Actor } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import { Invalid, NotFound, ReadOnly } from '../errors.js';
-import { findNamespace } from '../model/namespaces.js';
+import { Invalid, NotFound, ReadOnly, RegistryReadOnly, Unauthorized } from '../errors.js';
+import { findNamespace, type Namespace } from '../model/namespaces.js';
+import { createOrganization } from '../model/organizations.js';
+import { ensureRepositoryWithPermissions } from '../model/repository-creation.js';
 import {
-  ensureRepository,
   findRepository,
   formatRepositoryRef,
   parseRepositoryPath,
@@ -34,7 +35,7 @@ export function parseRegistryName(ctx: AppContext, path: string): RepositoryRef 
 }
 
 function assertWritable(ctx: AppContext, repo?: RepositoryWithNamespace): void {
-  if (ctx.config.REGISTRY_STATE === 'readonly') throw new ReadOnly('the registry is in read-only mode');
+  if (ctx.config.REGISTRY_STATE === 'readonly') throw new RegistryReadOnly();
   if (!registryAcceptsWrites(ctx.config)) throw new ReadOnly('pushes are disabled on this registry');
   if (repo && repo.state !== 'NORMAL') throw new ReadOnly(`repository is in state ${repo.state} and cannot be written`);
 }
@@ -63,15 +64,45 @@ export async function authorizePush(call: RepositoryCall): Promise<void> {
   await authorizeRepository(call.ctx, call.actor, call.ref, 'push', call.path);
 }
 
-/** Authorizes a push and creates the repository on first push (CREATE_PRIVATE_REPO_ON_PUSH decides visibility). */
+/**
+ * Authorizes a push and creates the repository on first push (CREATE_PRIVATE_REPO_ON_PUSH decides
+ * visibility), creating its namespace as an organization first when CREATE_NAMESPACE_ON_PUSH allows.
+ */
 export async function openRepositoryForPush(call: RepositoryCall): Promise<RepositoryWithNamespace> {
   await authorizePush(call);
-  const namespace = await findNamespace(call.ctx.db, call.ref.namespace);
-  if (!namespace) throw new NotFound('namespace', `namespace ${call.ref.namespace} does not exist`);
-  const visibility = call.ctx.config.CREATE_PRIVATE_REPO_ON_PUSH ? 'private' : 'public';
-  const repo = await ensureRepository(call.ctx.db, namespace.id, call.ref, visibility);
+  const existing = await findRepository(call.ctx.db, call.ref);
+  if (existing) {
+    assertWritable(call.ctx, existing);
+    return existing;
+  }
+  const { principal } = call.actor;
+  if (principal.kind === 'anonymous') throw new Unauthorized('authentication required to create a repository');
+  const namespace = await pushNamespace(call, principal.id);
+  const repo = await ensureRepositoryWithPermissions(call.ctx.db, {
+    namespace,
+    name: call.ref.name,
+    visibility: call.ctx.config.CREATE_PRIVATE_REPO_ON_PUSH ? 'private' : 'public',
+    creatorId: principal.id,
+  });
   assertWritable(call.ctx, repo);
   return repo;
+}
+
+/** The namespace a first push creates its repository in; with CREATE_NAMESPACE_ON_PUSH, a new organization. */
+async function pushNamespace(call: RepositoryCall, creatorId: number): Promise<Namespace> {
+  const existing = await findNamespace(call.ctx.db, call.ref.namespace);
+  if (existing) return existing;
+  if ((await repositoryCreation(call.ctx, call.actor, call.ref.namespace)) !== 'create-organization') {
+    throw new NotFound('namespace', `namespace ${call.ref.namespace} does not exist`);
+  }
+  try {
+    return await createOrganization(call.ctx.db, call.ctx.config, { name: call.ref.namespace, creatorId });
+  } catch (err) {
+    // A concurrent first push may have created it.
+    const raced = await findNamespace(call.ctx.db, call.ref.namespace);
+    if (raced) return raced;
+    throw err;
+  }
 }
 
 export function uploadDeps(ctx: AppContext): UploadDeps {

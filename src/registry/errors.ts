@@ -7,6 +7,7 @@ import {
   MethodNotAllowed,
   NotFound,
   ReadOnly,
+  RegistryReadOnly,
   TooLarge,
   TooManyRequests,
   Unauthorized,
@@ -45,6 +46,14 @@ const NOT_FOUND_CODES: Record<NotFound['what'], OciErrorCode> = {
   namespace: 'NAME_UNKNOWN',
   user: 'NAME_UNKNOWN',
   upload: 'BLOB_UPLOAD_UNKNOWN',
+  robot: 'NAME_UNKNOWN',
+  team: 'NAME_UNKNOWN',
+  member: 'NAME_UNKNOWN',
+  permission: 'NAME_UNKNOWN',
+  prototype: 'NAME_UNKNOWN',
+  token: 'NAME_UNKNOWN',
+  application: 'NAME_UNKNOWN',
+  invite: 'NAME_UNKNOWN',
 };
 
 const INVALID_CODES: Record<Invalid['what'], { status: number; code: OciErrorCode }> = {
@@ -66,6 +75,7 @@ export function toOciError(err: unknown): OciError {
   if (err instanceof Unauthorized) return { status: 401, code: 'UNAUTHORIZED', message: err.message };
   if (err instanceof Denied) return { status: 403, code: 'DENIED', message: err.message };
   if (err instanceof MethodNotAllowed) return { status: 405, code: 'UNSUPPORTED', message: err.message };
+  if (err instanceof RegistryReadOnly) return { status: 405, code: 'DENIED', message: err.message };
   if (err instanceof ReadOnly) return { status: 405, code: 'UNSUPPORTED', message: err.message };
   if (err instanceof Unsupported) return { status: 415, code: 'UNSUPPORTED', message: err.message };
   if (err instanceof Conflict) return { status: 409, code: 'DENIED', message: err.message };

@@ -50,7 +50,7 @@ export async function catalogHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
-  const scope = repositoryListScope(ctx, actor);
+  const scope = await repositoryListScope(ctx, actor);
   if (!scope) throw new Unauthorized('authentication required to list repositories');
   const page = await paginate(request, (limit, last) => listRepositoryPaths(ctx.db, { limit, last, scope }));
   if (page.next !== undefined) reply.header('Link', nextLink('/v2/_catalog', page.n, page.next));

@@ -1,16 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type RepositoryAction, repositoryActions, repositoryListScope } from '../auth/authorize.js';
 import { authenticateBasic, parseBasicAuthorization } from '../auth/credentials.js';
-import { type AccessGrant, ANONYMOUS, type Principal } from '../auth/principal.js';
+import { type AccessGrant, ANONYMOUS, type Identity } from '../auth/principal.js';
 import { type CatalogScope, parseScopeParams, type RepositoryScope, type TokenScope } from '../auth/scopes.js';
 import type { AppContext } from '../context.js';
 import { Unauthorized } from '../errors.js';
 import { parseRepositoryPath } from '../model/repositories.js';
+import { countedAuthentication } from './authenticate.js';
 import { sendOciError, toOciError } from './errors.js';
 import { registryService } from './service.js';
 
 /** What the token endpoint needs from the application context. */
-export type TokenRouteContext = Pick<AppContext, 'config' | 'db' | 'tokens'>;
+export type TokenRouteContext = Pick<AppContext, 'config' | 'db' | 'tokens' | 'secrets' | 'directory' | 'metrics'>;
 
 export interface TokenResponse {
   token: string;
@@ -25,39 +26,42 @@ function stringValues(value: unknown): string[] {
   return [];
 }
 
-async function requestPrincipal(ctx: TokenRouteContext, authorization: string | undefined): Promise<Principal> {
-  if (authorization === undefined || authorization.trim() === '') return ANONYMOUS;
-  const credentials = parseBasicAuthorization(authorization);
-  if (!credentials) throw new Unauthorized('invalid authorization header: use basic authentication');
-  return authenticateBasic(ctx, credentials.username, credentials.password);
+async function requestIdentity(ctx: TokenRouteContext, authorization: string | undefined): Promise<Identity> {
+  if (authorization === undefined || authorization.trim() === '') return { principal: ANONYMOUS };
+  return countedAuthentication(ctx, 'credentials', async () => {
+    const credentials = parseBasicAuthorization(authorization);
+    if (!credentials) throw new Unauthorized('invalid authorization header: use basic authentication');
+    return authenticateBasic(ctx, credentials.username, credentials.password);
+  });
 }
 
 /** Down-scoping: the requested actions the principal holds; never an error for lacking rights. */
-async function grantRepositoryScope(ctx: TokenRouteContext, principal: Principal, scope: RepositoryScope): Promise<AccessGrant> {
+async function grantRepositoryScope(ctx: TokenRouteContext, identity: Identity, scope: RepositoryScope): Promise<AccessGrant> {
   const { config } = ctx;
   // An invalid path throws Invalid('name'), reported as 400 NAME_INVALID like Quay does.
   const ref = parseRepositoryPath(scope.name, config.FEATURE_LIBRARY_SUPPORT ? config.LIBRARY_NAMESPACE : undefined);
-  const held = await repositoryActions(ctx, principal, ref);
+  const held = await repositoryActions(ctx, identity, ref);
   const actions = scope.actions.filter((action) => held.has(action as RepositoryAction));
   return { type: 'repository', name: scope.name, actions };
 }
 
-function grantCatalogScope(ctx: TokenRouteContext, principal: Principal, scope: CatalogScope): AccessGrant {
-  const mayList = repositoryListScope(ctx, { principal }) !== null;
+async function grantCatalogScope(ctx: TokenRouteContext, identity: Identity, scope: CatalogScope): Promise<AccessGrant> {
+  const mayList = (await repositoryListScope(ctx, identity)) !== null;
   return { type: scope.type, name: scope.name, actions: mayList ? [...scope.actions] : [] };
 }
 
-async function grantScope(ctx: TokenRouteContext, principal: Principal, scope: TokenScope): Promise<AccessGrant> {
+async function grantScope(ctx: TokenRouteContext, identity: Identity, scope: TokenScope): Promise<AccessGrant> {
   return scope.type === 'repository'
-    ? grantRepositoryScope(ctx, principal, scope)
-    : grantCatalogScope(ctx, principal, scope);
+    ? grantRepositoryScope(ctx, identity, scope)
+    : grantCatalogScope(ctx, identity, scope);
 }
 
 async function issueToken(ctx: TokenRouteContext, request: FastifyRequest): Promise<TokenResponse> {
   const { config } = ctx;
   const query = (request.query ?? {}) as Record<string, unknown>;
   const service = registryService(config, request.headers.host);
-  const principal = await requestPrincipal(ctx, request.headers.authorization);
+  const identity = await requestIdentity(ctx, request.headers.authorization);
+  const { principal } = identity;
   const scopes = parseScopeParams(stringValues(query['scope']), service);
 
   if (principal.kind === 'anonymous') {
@@ -66,7 +70,7 @@ async function issueToken(ctx: TokenRouteContext, request: FastifyRequest): Prom
   }
 
   const access: AccessGrant[] = [];
-  for (const scope of scopes) access.push(await grantScope(ctx, principal, scope));
+  for (const scope of scopes) access.push(await grantScope(ctx, identity, scope));
 
   // The `service` parameter only echoes our own challenge; a token for any other audience would be
   // useless here, so the audience is always the expected service.

@@ -70,12 +70,12 @@ describe.each(testDialects())('authenticateBasic (%s)', (dialect) => {
   });
 
   it('accepts a user with the right password', async () => {
-    const principal = await authenticateBasic(t, 'alice', 'alice-password');
+    const { principal } = await authenticateBasic(t, 'alice', 'alice-password');
     expect(principal).toMatchObject({ kind: 'user', name: 'alice', superuser: false });
   });
 
   it('marks users listed in SUPER_USERS as superusers', async () => {
-    expect(await authenticateBasic(t, 'root', 'root-password')).toMatchObject({ name: 'root', superuser: true });
+    expect((await authenticateBasic(t, 'root', 'root-password')).principal).toMatchObject({ name: 'root', superuser: true });
   });
 
   it('gives the same answer for a wrong password and an unknown user', async () => {
@@ -97,7 +97,8 @@ describe.each(testDialects())('authenticateBasic (%s)', (dialect) => {
 
   it('accepts $oauthtoken with a valid access token as the token user', async () => {
     expect(oauthToken).toMatch(/^[A-Za-z0-9]{80}$/);
-    const principal = await authenticateBasic(t, '$oauthtoken', oauthToken);
+    const { principal, scopes } = await authenticateBasic(t, '$oauthtoken', oauthToken);
+    expect(scopes?.has('repo:read')).toBe(true);
     expect(principal).toMatchObject({ kind: 'user', name: 'alice' });
   });
 
@@ -117,7 +118,7 @@ describe.each(testDialects())('authenticateBasic (%s)', (dialect) => {
       oauthToken.slice(0, 40),
       carolToken,
     ]) {
-      await expect(authenticateBasic(t, '$oauthtoken', token)).rejects.toThrow('invalid username or password');
+      await expect(authenticateBasic(t, '$oauthtoken', token)).rejects.toThrow('invalid OAuth access token');
     }
   });
 

@@ -2,10 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
+import { createSecretBox, type SecretBox } from '../../src/auth/secret-box.js';
 import { loadConfig, type QuaysideConfig } from '../../src/config/load.js';
 import { openMigratedDatabase } from '../../src/db/connect.js';
 import type { Dialect } from '../../src/db/migrations/column-types.js';
 import type { Database } from '../../src/db/tables.js';
+import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import { createPostgresDatabase, type TestDialect } from '../helpers/databases.js';
 
 /** A freshly migrated database (SQLite file or PostgreSQL database) and a config pointing at it. */
@@ -16,6 +18,8 @@ export interface TestDatabase {
   dataDir: string;
   /** The DB_URI to put in a config.yaml for this database (undefined for SQLite). */
   dbUri: string | undefined;
+  secrets: SecretBox;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -38,6 +42,8 @@ export async function openTestDatabase(dialect: TestDialect, overrides: Record<s
     config,
     dataDir,
     dbUri,
+    secrets: createSecretBox('test database secret key'),
+    metrics: createMetrics(),
     async close() {
       await handle.close();
       await drop?.();

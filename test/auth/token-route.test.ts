@@ -27,7 +27,7 @@ describe.each(testDialects())('GET /v2/auth (%s)', (dialect) => {
 
   async function appWith(overrides: Partial<QuaysideConfig> = {}): Promise<FastifyInstance> {
     const app = Fastify();
-    await tokenRoutes(app, { config: { ...t.config, ...overrides }, db: t.db, tokens });
+    await tokenRoutes(app, { config: { ...t.config, ...overrides }, db: t.db, tokens, secrets: t.secrets, metrics: t.metrics });
     apps.push(app);
     return app;
   }

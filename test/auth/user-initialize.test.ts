@@ -22,7 +22,7 @@ describe.each(testDialects())('POST /api/v1/user/initialize (%s)', (dialect) => 
     const config = { ...t.config, FEATURE_USER_INITIALIZE: true, ...overrides };
     app = Fastify();
     await userInitializeRoutes(app, { config, db: t.db, dialect: t.dialect });
-    await tokenRoutes(app, { config, db: t.db, tokens });
+    await tokenRoutes(app, { config, db: t.db, tokens, secrets: t.secrets, metrics: t.metrics });
   }
 
   function initialize(body: unknown) {
@@ -72,7 +72,7 @@ describe.each(testDialects())('POST /api/v1/user/initialize (%s)', (dialect) => 
 
     const user = await findUser(t.db, 'admin');
     expect(user).toMatchObject({ kind: 'user', email: 'admin@example.com', enabled: 1, superuser: 0 });
-    expect(await authenticateBasic(t, 'admin', 'admin-password')).toMatchObject({ name: 'admin' });
+    expect((await authenticateBasic(t, 'admin', 'admin-password')).principal).toMatchObject({ name: 'admin' });
 
     const verified = await verifyAccessToken(t.db, accessToken);
     expect(verified?.scopes.sort()).toEqual(

@@ -20,14 +20,17 @@ describe.each(testDialects())('configuration-driven registry behaviour (%s)', (d
     return { anonymous, alice: anonymous.as(basicAuth('alice', 'alice-password-1')) };
   }
 
-  it('REGISTRY_STATE readonly refuses pushes with 405 UNSUPPORTED but still serves pulls', async () => {
+  it('REGISTRY_STATE readonly refuses pushes with 405 DENIED and Quay\'s message, but still serves pulls', async () => {
     const { alice } = await start({});
     const image = randomImage(1);
     await alice.pushImage('alice/app', 'v1', image);
     registry!.ctx.config.REGISTRY_STATE = 'readonly';
     const push = await alice.startUpload('alice/app');
     expect(push.status).toBe(405);
-    expect(errorCodes(push)).toEqual(['UNSUPPORTED']);
+    expect(errorCodes(push)).toEqual(['DENIED']);
+    expect(push.json()).toMatchObject({
+      errors: [{ message: 'System is currently read-only. Pulls will succeed but all write operations are currently suspended.' }],
+    });
     const del = await alice.delete('/v2/alice/app/manifests/v1');
     expect(del.status).toBe(405);
     expect((await alice.getManifest('alice/app', 'v1')).status).toBe(200);

@@ -1,0 +1,75 @@
+import type { FastifyRequest } from 'fastify';
+import { authenticateOAuthToken, userPrincipal } from '../auth/credentials.js';
+import { ANONYMOUS, type Actor } from '../auth/principal.js';
+import type { AppContext } from '../context.js';
+import { Denied, Unauthorized } from '../errors.js';
+import { findSession, type UserSession } from '../model/sessions.js';
+import { countedAuthentication } from '../registry/authenticate.js';
+
+/** The session cookie of the web UI and the API. */
+export const SESSION_COOKIE = 'quayside_session';
+/** The header a cookie-authenticated write must carry, holding the session's CSRF token. */
+export const CSRF_HEADER = 'x-csrf-token';
+/** The header every cookie-authenticated response carries, telling the UI the CSRF token to send. */
+export const NEXT_CSRF_HEADER = 'X-Next-CSRF-Token';
+
+export interface ApiActor extends Actor {
+  /** Present when the caller authenticated with the session cookie. */
+  session?: UserSession;
+}
+
+/** Reads one cookie from a Cookie header; undefined when absent. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) {
+      const value = part.slice(eq + 1).trim();
+      try {
+        return decodeURIComponent(value);
+      } catch {
+        return value;
+      }
+    }
+  }
+  return undefined;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+async function bearerActor(ctx: AppContext, token: string): Promise<ApiActor> {
+  return countedAuthentication(ctx, 'oauth', () => authenticateOAuthToken(ctx, token));
+}
+
+async function sessionActor(ctx: AppContext, request: FastifyRequest, cookie: string): Promise<ApiActor> {
+  const found = await countedAuthentication(ctx, 'cookie', async () => {
+    const session = await findSession(ctx.db, cookie, ctx.config.PERMANENT_SESSION_LIFETIME);
+    if (!session) throw new Unauthorized('your session has expired: sign in again');
+    return session;
+  });
+  if (!SAFE_METHODS.has(request.method)) {
+    const sent = request.headers[CSRF_HEADER];
+    if (typeof sent !== 'string' || sent !== found.session.csrf_token) {
+      throw new Denied('CSRF token was invalid or missing.');
+    }
+  }
+  return { principal: userPrincipal(ctx.config, found.user), credential: 'session', session: found.session };
+}
+
+/**
+ * Who is calling the API: an OAuth access token (`Authorization: Bearer`), the session cookie
+ * (writes need the CSRF header), or nobody. Registry credentials (basic auth, robot tokens, app
+ * tokens) are not accepted here, as in Quay.
+ */
+export async function authenticateApiRequest(ctx: AppContext, request: FastifyRequest): Promise<ApiActor> {
+  const header = request.headers.authorization;
+  if (header) {
+    const [scheme, value] = header.split(' ', 2);
+    if (scheme?.toLowerCase() === 'bearer' && value?.trim()) return bearerActor(ctx, value.trim());
+    throw new Unauthorized('the API accepts OAuth access tokens (Authorization: Bearer) or a signed-in session');
+  }
+  const cookie = readCookie(request.headers.cookie, SESSION_COOKIE);
+  if (cookie) return sessionActor(ctx, request, cookie);
+  return { principal: ANONYMOUS, credential: 'anonymous' };
+}

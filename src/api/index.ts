@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.js';
+import { registerAppTokensRoutes } from './app-tokens.js';
+import { registerApplicationsRoutes } from './applications.js';
+import { registerEntitiesRoutes } from './entities.js';
+import { sendApiError } from './errors.js';
+import { registerOrganizationsRoutes } from './organizations.js';
+import { registerPermissionsRoutes } from './permissions.js';
+import { registerPrototypesRoutes } from './prototypes.js';
+import { registerRepositoriesRoutes } from './repositories.js';
+import { registerRobotsRoutes } from './robots.js';
+import { ApiRouter } from './router.js';
+import { registerTeamSyncingRoutes } from './team-syncing.js';
+import { registerTeamsRoutes } from './teams.js';
+import { userInitializeRoutes } from './user-initialize.js';
+import { registerUsersRoutes } from './users.js';
+
+/** Mounts Quay's REST API under /api/v1 (plus the session endpoints the web UI uses). */
+export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<ApiRouter> {
+  // Body parsing and other framework errors answer in Quay's error format too.
+  app.setErrorHandler((err, _request, reply) => {
+    const status = (err as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const message = err instanceof Error ? err.message : 'invalid request';
+      return reply.code(status).send({
+        detail: message,
+        error_message: message,
+        error_type: 'invalid_request',
+        title: 'invalid_request',
+        status,
+      });
+    }
+    return sendApiError(reply, ctx.config, err);
+  });
+  // DELETE and POST requests often carry a JSON content type with no body.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      const error = new Error('the request body is not valid JSON') as Error & { statusCode: number };
+      error.statusCode = 400;
+      done(error, undefined);
+    }
+  });
+
+  const router = new ApiRouter(app, ctx);
+  registerUsersRoutes(router);
+  registerOrganizationsRoutes(router);
+  registerTeamsRoutes(router);
+  registerTeamSyncingRoutes(router);
+  registerRobotsRoutes(router);
+  registerRepositoriesRoutes(router);
+  registerPermissionsRoutes(router);
+  registerPrototypesRoutes(router);
+  registerAppTokensRoutes(router);
+  registerApplicationsRoutes(router);
+  registerEntitiesRoutes(router);
+  router.mountRepositoryRoutes();
+  await userInitializeRoutes(app, ctx);
+  return router;
+}

@@ -1,0 +1,4 @@
+import type { ApiRouter } from './router.js';
+
+/** (Being written.) */
+export function registerOrganizationsRoutes(_router: ApiRouter): void {}

@@ -1,0 +1,4 @@
+import type { ApiRouter } from './router.js';
+
+/** (Being written.) */
+export function registerPrototypesRoutes(_router: ApiRouter): void {}

@@ -1,0 +1,111 @@
+import type { Kysely } from 'kysely';
+import type { Database, RepositoryRole, RepositoryVisibility } from '../db/tables.js';
+import { strongerRepositoryRole } from './access.js';
+import { nowMs } from './clock.js';
+import type { Namespace } from './namespaces.js';
+import { findRepository, getRepository, type RepositoryRef, type RepositoryWithNamespace } from './repositories.js';
+
+export interface NewRepository {
+  namespace: Namespace;
+  name: string;
+  visibility: RepositoryVisibility;
+  description?: string | null | undefined;
+  /** The user or robot creating it: it becomes an admin of the repository. */
+  creatorId: number;
+}
+
+type Grantee = { memberId: number } | { teamId: number };
+
+async function grant(db: Kysely<Database>, repositoryId: number, grantee: Grantee, role: RepositoryRole): Promise<void> {
+  const existing = await db
+    .selectFrom('repository_permission')
+    .select(['id', 'role'])
+    .where('repository_id', '=', repositoryId)
+    .where('memberId' in grantee ? 'member_id' : 'team_id', '=', 'memberId' in grantee ? grantee.memberId : grantee.teamId)
+    .executeTakeFirst();
+  if (existing) {
+    const stronger = strongerRepositoryRole(existing.role, role);
+    if (stronger !== existing.role) {
+      await db.updateTable('repository_permission').set({ role: role }).where('id', '=', existing.id).execute();
+    }
+    return;
+  }
+  await db
+    .insertInto('repository_permission')
+    .values({
+      repository_id: repositoryId,
+      member_id: 'memberId' in grantee ? grantee.memberId : null,
+      team_id: 'teamId' in grantee ? grantee.teamId : null,
+      role,
+    })
+    .execute();
+}
+
+/**
+ * The organization's default permissions that apply to a repository created by `creatorId`:
+ * those for any creator and those naming this creator.
+ */
+async function applyDefaultPermissions(
+  db: Kysely<Database>,
+  organizationId: number,
+  repositoryId: number,
+  creatorId: number,
+): Promise<void> {
+  const prototypes = await db
+    .selectFrom('default_permission')
+    .selectAll()
+    .where('organization_id', '=', organizationId)
+    .where((eb) => eb.or([eb('activating_user_id', 'is', null), eb('activating_user_id', '=', creatorId)]))
+    .execute();
+  for (const prototype of prototypes) {
+    if (prototype.delegate_member_id !== null) {
+      await grant(db, repositoryId, { memberId: prototype.delegate_member_id }, prototype.role);
+    } else if (prototype.delegate_team_id !== null) {
+      await grant(db, repositoryId, { teamId: prototype.delegate_team_id }, prototype.role);
+    }
+  }
+}
+
+/**
+ * Creates a repository, makes its creator an admin and applies the organization's default
+ * permissions, all in one transaction. When a concurrent creator wins, returns their repository
+ * and `created: false`.
+ */
+export async function createRepositoryWithPermissions(
+  db: Kysely<Database>,
+  input: NewRepository,
+): Promise<{ repository: RepositoryWithNamespace; created: boolean }> {
+  const ref: RepositoryRef = { namespace: input.namespace.name, name: input.name };
+  const created = await db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('repository')
+      .values({
+        namespace_id: input.namespace.id,
+        name: input.name,
+        visibility: input.visibility,
+        state: 'NORMAL',
+        description: input.description ?? null,
+        created_at: nowMs(),
+      })
+      .onConflict((oc) => oc.columns(['namespace_id', 'name']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) return false;
+    await grant(trx, inserted.id, { memberId: input.creatorId }, 'admin');
+    if (input.namespace.kind === 'organization') {
+      await applyDefaultPermissions(trx, input.namespace.id, inserted.id, input.creatorId);
+    }
+    return true;
+  });
+  return { repository: await getRepository(db, ref), created };
+}
+
+/** The repository `ref`, creating it as createRepositoryWithPermissions does when it is missing. */
+export async function ensureRepositoryWithPermissions(
+  db: Kysely<Database>,
+  input: NewRepository,
+): Promise<RepositoryWithNamespace> {
+  const existing = await findRepository(db, { namespace: input.namespace.name, name: input.name });
+  if (existing) return existing;
+  return (await createRepositoryWithPermissions(db, input)).repository;
+}
