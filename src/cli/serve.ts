@@ -2,8 +2,10 @@ import type { AddressInfo } from 'node:net';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import { createApp } from '../app.js';
 import { openMigratedDatabase } from '../db/connect.js';
+import { type MetricsServer, type MetricsSource, startMetricsServer } from '../metrics/server.js';
 import { action, fail, loadInstanceConfig, withInstanceOptions } from './common.js';
 
 interface ServeOptions {
@@ -13,6 +15,7 @@ interface ServeOptions {
   host: string;
   processes?: string;
   logLevel: string;
+  metricsPort: string;
 }
 
 function parsePort(text: string): number {
@@ -28,6 +31,36 @@ function parseProcesses(text: string | undefined): number {
   return count;
 }
 
+/** `--metrics-port`: a port number, or "off". */
+function parseMetricsPort(text: string): number | undefined {
+  return text === 'off' ? undefined : parsePort(text);
+}
+
+/**
+ * Starts the Prometheus endpoint. A taken port is reported but does not stop the registry: metrics
+ * matter less than serving pulls.
+ */
+async function serveMetrics(options: ServeOptions, source: MetricsSource): Promise<MetricsServer | undefined> {
+  const port = parseMetricsPort(options.metricsPort);
+  if (port === undefined) return undefined;
+  try {
+    const server = await startMetricsServer(source, options.host, port);
+    const shown = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+    console.log(`quayside metrics on http://${shown}:${server.port}/metrics`);
+    return server;
+  } catch (err) {
+    console.error(`quayside: cannot serve metrics on port ${port}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** In a cluster worker: lets the primary collect this process's metrics for its aggregated endpoint. */
+function answerPrimaryMetricsRequests(registry: Registry): void {
+  // Constructing an AggregatorRegistry is what installs prom-client's listener in a worker.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([registry]);
+}
+
 function announce(host: string, port: number): void {
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   console.log(`quayside listening on http://${shown}:${port}`);
@@ -37,13 +70,18 @@ function announce(host: string, port: number): void {
 async function runHttpProcess(options: ServeOptions, onListening: (port: number) => void): Promise<void> {
   const config = loadInstanceConfig(options);
   const app = await createApp(config, { logLevel: options.logLevel });
+  const { registry } = app.ctx.metrics;
+  // Cluster workers answer the primary's aggregation requests; a single process serves its own.
+  let metrics: MetricsServer | undefined;
+  if (cluster.isWorker) answerPrimaryMetricsRequests(registry);
+  else metrics = await serveMetrics(options, { contentType: registry.contentType, collect: () => registry.metrics() });
   await app.server.listen({ host: options.host, port: parsePort(options.port) });
   onListening((app.server.server.address() as AddressInfo).port);
   let closing = false;
   const shutdown = () => {
     if (closing) return;
     closing = true;
-    app.close().then(
+    Promise.all([app.close(), metrics?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -68,6 +106,8 @@ async function runPrimary(options: ServeOptions, processes: number): Promise<voi
       }
     });
   };
+  const aggregator = new AggregatorRegistry();
+  await serveMetrics(options, { contentType: aggregator.contentType, collect: () => aggregator.clusterMetrics() });
   for (let i = 0; i < processes; i++) fork();
   cluster.on('exit', (_worker, code) => {
     if (!stopping && code !== 0) fork();
@@ -87,9 +127,11 @@ export function registerServeCommand(program: Command): void {
     .option('--host <address>', 'address to bind', '0.0.0.0')
     .option('--processes <n>', 'HTTP worker processes (default: CPU count; 1 = no forking)')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--metrics-port <n>', 'Prometheus metrics port, or "off"', '9091')
     .action(
       action(async (options: ServeOptions) => {
         parsePort(options.port);
+        parseMetricsPort(options.metricsPort);
         const processes = parseProcesses(options.processes);
         if (cluster.isWorker) {
           // The primary exits without telling us when killed: follow it.

@@ -16,6 +16,7 @@ import { createPostgresDatabase, type TestDialect } from './databases.js';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(REPO_ROOT, 'bin', 'quayside.js');
 const LISTENING = /quayside listening on (https?:\/\/[^\s/]+:(\d+))/;
+const METRICS = /quayside metrics on (http:\/\/[^\s]+\/metrics)/;
 const OUTPUT_LIMIT = 64 * 1024;
 
 const running = new Set<ChildProcess>();
@@ -73,6 +74,7 @@ export class ServerProcess {
   private exited: Promise<number | null> = Promise.resolve(null);
   private outputText = '';
   private portNumber = 0;
+  private metricsAddress: string | undefined;
   /** How many times the process has been started. */
   starts = 0;
 
@@ -110,6 +112,11 @@ export class ServerProcess {
     return this.portNumber;
   }
 
+  /** The Prometheus endpoint (`http://host:port/metrics`), when the server reported one. */
+  get metricsUrl(): string | undefined {
+    return this.metricsAddress;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.portNumber}`;
   }
@@ -142,6 +149,8 @@ export class ServerProcess {
 
   private async launch(port: number, timeoutMs: number): Promise<void> {
     const args = [BIN, 'serve', '--data-dir', this.dataDir, '--config-dir', this.configDir, '--port', String(port)];
+    // An ephemeral metrics port, so that parallel servers do not compete for 9091.
+    if (!this.extraArgs.includes('--metrics-port')) args.push('--metrics-port', '0');
     const child = spawn(process.execPath, [...args, ...this.extraArgs], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -170,6 +179,7 @@ export class ServerProcess {
         const match = LISTENING.exec(buffer);
         if (match) {
           clearTimeout(timer);
+          this.metricsAddress = METRICS.exec(buffer)?.[1];
           child.stdout?.off('data', onData);
           child.stdout?.on('data', (more: Buffer) => this.append(more.toString('utf8')));
           resolve(Number(match[2]));
