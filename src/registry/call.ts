@@ -37,7 +37,10 @@ export function parseRegistryName(ctx: AppContext, path: string): RepositoryRef 
 function assertWritable(ctx: AppContext, repo?: RepositoryWithNamespace): void {
   if (ctx.config.REGISTRY_STATE === 'readonly') throw new RegistryReadOnly();
   if (!registryAcceptsWrites(ctx.config)) throw new ReadOnly('pushes are disabled on this registry');
-  if (repo && repo.state !== 'NORMAL') throw new ReadOnly(`repository is in state ${repo.state} and cannot be written`);
+  // A MIRROR repository takes writes from its mirror robot only; authorize() has checked who is pushing.
+  if (repo && repo.state !== 'NORMAL' && repo.state !== 'MIRROR') {
+    throw new ReadOnly(`repository is in state ${repo.state} and cannot be written`);
+  }
 }
 
 /** Authorizes `action` and loads the repository; a missing one is NAME_UNKNOWN. */
