@@ -9,6 +9,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     loggerInstance: ctx.log as FastifyBaseLogger,
     trustProxy: true,
     bodyLimit: 1024 * 1024,
+    // Namespace, robot and team names may be 255 characters; longer segments get our own 400s.
+    routerOptions: { maxParamLength: 1024 },
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
     forceCloseConnections: 'idle',

@@ -62,7 +62,7 @@ function challengeScope(route: RegistryRoute | undefined, method: string): strin
   if (!route || route.kind === 'base') return undefined;
   if (route.kind === 'catalog') return 'registry:catalog:*';
   const reading = method === 'GET' || method === 'HEAD';
-  const actions = route.kind === 'manifest' && method === 'DELETE' ? '*' : reading ? 'pull' : 'pull,push';
+  const actions = reading ? 'pull' : 'pull,push';
   return `repository:${route.name}:${actions}`;
 }
 
