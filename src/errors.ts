@@ -68,6 +68,11 @@ export class Unauthorized extends DomainError {
   readonly kind = 'unauthorized';
 }
 
+/** A signed-in session must confirm the password again before this change (Quay's fresh login). */
+export class FreshLoginRequired extends DomainError {
+  readonly kind = 'fresh_login_required';
+}
+
 /** Authenticated (or anonymous) but not allowed. */
 export class Denied extends DomainError {
   readonly kind = 'denied';

@@ -1,9 +1,10 @@
 import type { FastifyRequest } from 'fastify';
-import { authenticateOAuthToken, userPrincipal } from '../auth/credentials.js';
+import { authenticateOAuthToken, principalForUser } from '../auth/credentials.js';
 import { ANONYMOUS, type Actor } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { Denied, Unauthorized } from '../errors.js';
 import { findSession, type UserSession } from '../model/sessions.js';
+import { countAuthentication } from '../metrics/registry.js';
 import { countedAuthentication } from '../registry/authenticate.js';
 
 /** The session cookie of the web UI and the API. */
@@ -42,19 +43,33 @@ async function bearerActor(ctx: AppContext, token: string): Promise<ApiActor> {
   return countedAuthentication(ctx, 'oauth', () => authenticateOAuthToken(ctx, token));
 }
 
-async function sessionActor(ctx: AppContext, request: FastifyRequest, cookie: string): Promise<ApiActor> {
-  const found = await countedAuthentication(ctx, 'cookie', async () => {
-    const session = await findSession(ctx.db, cookie, ctx.config.PERMANENT_SESSION_LIFETIME);
-    if (!session) throw new Unauthorized('your session has expired: sign in again');
-    return session;
-  });
+async function sessionActor(
+  ctx: AppContext,
+  request: FastifyRequest,
+  cookie: string,
+  options: ApiAuthenticationOptions,
+): Promise<ApiActor> {
+  const found = await findSession(ctx.db, cookie, ctx.config.PERMANENT_SESSION_LIFETIME);
+  countAuthentication(ctx.metrics, 'cookie', found !== undefined);
+  if (!found) {
+    if (options.invalidSessionIsAnonymous) return { principal: ANONYMOUS, credential: 'anonymous' };
+    throw new Unauthorized('your session has expired: sign in again');
+  }
   if (!SAFE_METHODS.has(request.method)) {
     const sent = request.headers[CSRF_HEADER];
     if (typeof sent !== 'string' || sent !== found.session.csrf_token) {
       throw new Denied('CSRF token was invalid or missing.');
     }
   }
-  return { principal: userPrincipal(ctx.config, found.user), credential: 'session', session: found.session };
+  return { principal: await principalForUser(ctx, found.user), credential: 'session', session: found.session };
+}
+
+export interface ApiAuthenticationOptions {
+  /**
+   * Treat an expired or unknown session cookie as no cookie: for signing in, signing out and
+   * creating an account, which a browser left with a dead HttpOnly cookie must still reach.
+   */
+  invalidSessionIsAnonymous?: boolean;
 }
 
 /**
@@ -62,7 +77,11 @@ async function sessionActor(ctx: AppContext, request: FastifyRequest, cookie: st
  * (writes need the CSRF header), or nobody. Registry credentials (basic auth, robot tokens, app
  * tokens) are not accepted here, as in Quay.
  */
-export async function authenticateApiRequest(ctx: AppContext, request: FastifyRequest): Promise<ApiActor> {
+export async function authenticateApiRequest(
+  ctx: AppContext,
+  request: FastifyRequest,
+  options: ApiAuthenticationOptions = {},
+): Promise<ApiActor> {
   const header = request.headers.authorization;
   if (header) {
     const [scheme, value] = header.split(' ', 2);
@@ -70,6 +89,6 @@ export async function authenticateApiRequest(ctx: AppContext, request: FastifyRe
     throw new Unauthorized('the API accepts OAuth access tokens (Authorization: Bearer) or a signed-in session');
   }
   const cookie = readCookie(request.headers.cookie, SESSION_COOKIE);
-  if (cookie) return sessionActor(ctx, request, cookie);
+  if (cookie) return sessionActor(ctx, request, cookie, options);
   return { principal: ANONYMOUS, credential: 'anonymous' };
 }

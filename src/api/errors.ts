@@ -4,6 +4,7 @@ import {
   Conflict,
   Denied,
   DomainError,
+  FreshLoginRequired,
   Invalid,
   NotFound,
   ReadOnly,
@@ -51,6 +52,7 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof NotFound) return { status: 404, type: 'not_found', message: err.message };
   // Quay reports taken names and other conflicts as invalid requests (400).
   if (err instanceof Invalid || err instanceof Conflict) return { status: 400, type: 'invalid_request', message: err.message };
+  if (err instanceof FreshLoginRequired) return { status: 401, type: 'fresh_login_required', message: err.message };
   if (err instanceof Unauthorized) return { status: 401, type: 'invalid_token', message: err.message };
   if (err instanceof Denied) return { status: 403, type: 'insufficient_scope', message: err.message };
   if (err instanceof RegistryReadOnly) return { status: 503, type: 'invalid_request', message: err.message };

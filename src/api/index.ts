@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { registerAppTokensRoutes } from './app-tokens.js';
 import { registerApplicationsRoutes } from './applications.js';
+import { registerApiBodyParsers } from './body-parsers.js';
 import { registerEntitiesRoutes } from './entities.js';
 import { sendApiError } from './errors.js';
 import { registerOrganizationsRoutes } from './organizations.js';
@@ -32,18 +33,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     }
     return sendApiError(reply, ctx.config, err);
   });
-  // DELETE and POST requests often carry a JSON content type with no body.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      const error = new Error('the request body is not valid JSON') as Error & { statusCode: number };
-      error.statusCode = 400;
-      done(error, undefined);
-    }
-  });
+  registerApiBodyParsers(app);
 
   const router = new ApiRouter(app, ctx);
   registerUsersRoutes(router);

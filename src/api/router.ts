@@ -41,6 +41,8 @@ export interface ApiRouteSpec<B extends TSchema | undefined = undefined, Q exten
   status?: number;
   /** Whether the route still works in read-only mode (sign-in does); defaults to reads only. */
   allowWhenReadOnly?: boolean;
+  /** An expired or unknown session cookie counts as none (sign-in, sign-out, account creation). */
+  invalidSessionIsAnonymous?: boolean;
   /** Hidden from the public discovery document (Quay's `internal_only`). */
   internal?: boolean;
   handler(
@@ -98,14 +100,6 @@ function matchSuffix(pattern: string[], segments: string[]): Record<string, stri
   return params;
 }
 
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new Invalid('input', `malformed path segment "${segment}"`);
-  }
-}
-
 export class ApiRouter {
   private readonly specs: AnyRouteSpec[] = [];
   private readonly repositoryRoutes: RepositoryRoute[] = [];
@@ -124,7 +118,7 @@ export class ApiRouter {
     const any = spec as unknown as AnyRouteSpec;
     this.specs.push(any);
     if (spec.path.startsWith(REPOSITORY_PREFIX)) {
-      const rest = spec.path.slice(REPOSITORY_PREFIX.length).replace(/^\//, '');
+      const rest = spec.path.slice(REPOSITORY_PREFIX.length).replace(/^\/+|\/+$/g, '');
       this.repositoryRoutes.push({ spec: any, suffix: rest === '' ? [] : rest.split('/') });
       // Longest suffixes first, so `a/b` wins over a repository named `.../a` with suffix `b`.
       this.repositoryRoutes.sort((x, y) => y.suffix.length - x.suffix.length);
@@ -149,7 +143,8 @@ export class ApiRouter {
   private async dispatchRepository(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     try {
       const raw = ((request.params as { '*': string })['*'] ?? '').split('?')[0]!.replace(/\/+$/, '');
-      const segments = raw.split('/').map(decodeSegment);
+      // Fastify has already percent-decoded the wildcard.
+      const segments = raw.split('/');
       let methodMismatch = false;
       for (const route of this.repositoryRoutes) {
         const repoLength = segments.length - route.suffix.length;
@@ -182,7 +177,9 @@ export class ApiRouter {
     try {
       const writes = spec.method !== 'GET';
       if (writes && ctx.config.REGISTRY_STATE === 'readonly' && !spec.allowWhenReadOnly) throw new RegistryReadOnly();
-      const actor = await authenticateApiRequest(ctx, request);
+      const actor = await authenticateApiRequest(ctx, request, {
+        invalidSessionIsAnonymous: spec.invalidSessionIsAnonymous === true,
+      });
       if (actor.session) reply.header(NEXT_CSRF_HEADER, actor.session.csrf_token);
       const body = validated(spec.body, request.body, 'body');
       const query = validated(spec.query, request.query ?? {}, 'query') as Record<string, unknown>;

@@ -18,6 +18,7 @@ import {
   type RepositoryRef,
   type RepositoryWithNamespace,
 } from '../model/repositories.js';
+import { findTeam, memberTeamIds, type Team } from '../model/teams.js';
 import type { Actor, Identity, Principal } from './principal.js';
 
 /**
@@ -339,4 +340,149 @@ export async function authorizeNamespaceAdmin(deps: AuthorizeDeps, actor: Identi
     throw new Denied(`you cannot administer namespace ${name}`);
   }
   return namespace;
+}
+
+/**
+ * Listing an organization's robot accounts. Any member may see the list; only administrators
+ * (`admin: true`) may see tokens and permissions. As in Quay, an OAuth token needs org:admin even
+ * for the list.
+ */
+export async function authorizeOrganizationRobotListing(
+  deps: AuthorizeDeps,
+  actor: Identity,
+  name: string,
+): Promise<{ organization: Namespace; admin: boolean }> {
+  const organization = await authorizeOrganization(deps, actor, name, 'member');
+  if (!scopeAllows(actor, 'org:admin')) throw new Denied('this token lacks the org:admin scope');
+  return { organization, admin: (await organizationRole(deps, actor, organization)) === 'admin' };
+}
+
+/** Scopes that include weaker ones: a token with repo:admin may also write and read. */
+const IMPLIED_SCOPES: Partial<Record<OAuthScope, readonly OAuthScope[]>> = {
+  'repo:admin': ['repo:write', 'repo:read'],
+  'repo:write': ['repo:read'],
+};
+
+function scopeCoveredBy(identity: Identity, scope: OAuthScope): boolean {
+  if (scopeAllows(identity, scope)) return true;
+  return OAUTH_SCOPES.some((held) => identity.scopes?.has(held) && IMPLIED_SCOPES[held]?.includes(scope));
+}
+
+/**
+ * Granting a new OAuth access token to an application (/oauth/authorizeapp): a signed-in user. A
+ * caller that itself holds an OAuth token needs user:admin and may only pass on scopes its token
+ * covers, so a narrow token can never mint a broader one.
+ */
+export function authorizeScopeGrant(
+  actor: Identity,
+  requested: readonly OAuthScope[],
+): Extract<Principal, { kind: 'user' }> {
+  const user = authorizeOwnAccount(actor, 'user:admin');
+  const uncovered = requested.filter((scope) => !scopeCoveredBy(actor, scope));
+  if (uncovered.length > 0) throw new Denied(`this token cannot grant the scopes ${uncovered.join(', ')}`);
+  return user;
+}
+
+/** What an organization's page shows the caller (Quay's org view): see authorizeOrganizationView. */
+export interface OrganizationViewScope {
+  role: TeamRole | null;
+  isAdmin: boolean;
+  /** Members (and global read-only superusers) see the team list. */
+  seesTeams: boolean;
+  /** Administrators (and global read-only superusers) see the contact e-mail. */
+  seesEmail: boolean;
+  /** Teams whose members the caller may list: all of them, or those it belongs to. */
+  viewableTeamIds: 'all' | ReadonlySet<number>;
+}
+
+/** The organization's page is public in Quay; how much of it the caller sees depends on its role. */
+export async function organizationViewScope(
+  deps: AuthorizeDeps,
+  actor: Identity,
+  organization: Namespace,
+): Promise<OrganizationViewScope> {
+  const role = await organizationRole(deps, actor, organization);
+  const isAdmin = role === 'admin';
+  const auditor = isGlobalReadonlySuperuser(deps, actor.principal);
+  let viewableTeamIds: OrganizationViewScope['viewableTeamIds'] = 'all';
+  if (!isAdmin && !auditor) {
+    const { principal } = actor;
+    viewableTeamIds = new Set(principal.kind === 'anonymous' ? [] : await memberTeamIds(deps.db, organization.id, principal.id));
+  }
+  return { role, isAdmin, seesTeams: role !== null || auditor, seesEmail: isAdmin || auditor, viewableTeamIds };
+}
+
+function requireOrgAdminScope(actor: Identity): void {
+  if (!scopeAllows(actor, 'org:admin')) throw new Denied('this token lacks the org:admin scope');
+}
+
+/**
+ * Read-only views of an organization's administration (members, collaborators, team permissions):
+ * its administrators and global read-only superusers; OAuth tokens need org:admin.
+ */
+export async function authorizeOrganizationAudit(deps: AuthorizeDeps, actor: Identity, name: string): Promise<Namespace> {
+  if (!isGlobalReadonlySuperuser(deps, actor.principal)) return authorizeOrganization(deps, actor, name, 'admin');
+  const organization = await findNamespace(deps.db, name);
+  if (organization?.kind !== 'organization') throw new NotFound('namespace', `organization ${name} not found`);
+  requireOrgAdminScope(actor);
+  return organization;
+}
+
+/**
+ * Listing a team's members (Quay's ViewTeamPermission): organization administrators, global
+ * read-only superusers, and the team's own members; OAuth tokens need org:admin. `canEdit` says
+ * whether the caller administers the organization. Unknown teams are NotFound only for those who
+ * could see them.
+ */
+export async function authorizeTeamView(
+  deps: AuthorizeDeps,
+  actor: Identity,
+  organizationName: string,
+  teamName: string,
+): Promise<{ organization: Namespace; team: Team; canEdit: boolean }> {
+  const organization = await findNamespace(deps.db, organizationName);
+  if (organization?.kind !== 'organization') {
+    throw new NotFound('namespace', `organization ${organizationName} not found`);
+  }
+  const { principal } = actor;
+  if (principal.kind === 'anonymous') throw new Unauthorized('you must be signed in');
+  requireOrgAdminScope(actor);
+  const canEdit = (await organizationRole(deps, actor, organization)) === 'admin';
+  const team = await findTeam(deps.db, organization.id, teamName);
+  if (canEdit || isGlobalReadonlySuperuser(deps, principal)) {
+    if (!team) throw new NotFound('team', `team ${teamName} not found in organization ${organizationName}`);
+    return { organization, team, canEdit };
+  }
+  const member = team !== undefined && (await memberTeamIds(deps.db, organization.id, principal.id)).includes(team.id);
+  if (!member || !team) throw new Denied(`you cannot view team ${teamName} of organization ${organizationName}`);
+  return { organization, team, canEdit };
+}
+
+/**
+ * Which repositories `actor` may see in the repository API's listing. Unlike /v2/_catalog,
+ * anonymous callers may browse public repositories whenever anonymous access is on.
+ */
+export async function apiRepositoryListScope(deps: AuthorizeDeps, actor: Identity): Promise<RepositoryListScope | null> {
+  if (actor.principal.kind === 'anonymous') {
+    return deps.config.FEATURE_ANONYMOUS_ACCESS ? { all: false, namespaceIds: [] } : null;
+  }
+  return repositoryListScope(deps, actor);
+}
+
+/** Any signed-in user or robot, whatever its token's scopes; anonymous callers are refused. */
+export function authorizeSignedIn(actor: Identity): Exclude<Principal, { kind: 'anonymous' }> {
+  if (actor.principal.kind === 'anonymous') throw new Unauthorized('you must be signed in');
+  return actor.principal;
+}
+
+/**
+ * Setting up or removing a team's LDAP synchronization: an organization administrator who is also
+ * a superuser (holding super:user when using an OAuth token), or any organization administrator
+ * when FEATURE_NONSUPERUSER_TEAM_SYNCING_SETUP is on.
+ */
+export async function authorizeTeamSyncSetup(deps: AuthorizeDeps, actor: Identity, organizationName: string): Promise<Namespace> {
+  const organization = await authorizeOrganization(deps, actor, organizationName, 'admin');
+  if (deps.config.FEATURE_NONSUPERUSER_TEAM_SYNCING_SETUP) return organization;
+  if (isSuperuserPrincipal(actor.principal) && scopeAllows(actor, 'super:user')) return organization;
+  throw new Denied('only superusers may set up team synchronization');
 }

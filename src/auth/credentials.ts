@@ -54,6 +54,18 @@ export function userPrincipal(config: QuaysideConfig, user: Namespace): Principa
   return { kind: 'user', id: user.id, name: user.name, superuser: isSuperuser(config, user) };
 }
 
+/**
+ * The principal for a user account, asking the external directory too whether it is a superuser
+ * (LDAP_SUPERUSER_FILTER), so that every credential sees the same rights.
+ */
+export async function principalForUser(deps: Pick<CredentialDeps, 'config' | 'directory'>, user: Namespace): Promise<Principal> {
+  const principal = userPrincipal(deps.config, user);
+  if (principal.kind === 'user' && !principal.superuser && deps.directory?.isSuperuser) {
+    principal.superuser = await deps.directory.isSuperuser(user);
+  }
+  return principal;
+}
+
 const verifiedPasswords = new VerifiedPasswordCache();
 
 async function passwordMatches(user: Namespace, password: string): Promise<boolean> {
@@ -89,11 +101,7 @@ export async function authenticateUserPassword(
   if (deps.directory) {
     const user = await deps.directory.verifyAndLink(username, password);
     if (user.enabled !== 1) throw new Unauthorized('this account has been disabled');
-    const principal = userPrincipal(deps.config, user);
-    if (principal.kind === 'user' && !principal.superuser && deps.directory.isSuperuser) {
-      principal.superuser = await deps.directory.isSuperuser(user);
-    }
-    return { principal, credential: 'ldap' };
+    return { principal: await principalForUser(deps, user), credential: 'ldap' };
   }
   const user = await authenticateDatabaseUser(deps, username, password);
   return { principal: userPrincipal(deps.config, user), credential: 'basic' };
@@ -104,7 +112,7 @@ export async function authenticateOAuthToken(deps: CredentialDeps, token: string
   const verified = await verifyAccessToken(deps.db, token);
   if (verified?.user.kind !== 'user' || verified.user.enabled !== 1) throw new Unauthorized('invalid OAuth access token');
   return {
-    principal: userPrincipal(deps.config, verified.user),
+    principal: await principalForUser(deps, verified.user),
     scopes: new Set(verified.scopes),
     credential: 'oauth_token',
   };
@@ -115,7 +123,7 @@ async function authenticateAppToken(deps: CredentialDeps, token: string): Promis
   if (!deps.config.FEATURE_APP_SPECIFIC_TOKENS) throw new Unauthorized('application-specific tokens are disabled');
   const verified = await verifyAppToken(deps.db, deps.secrets, token);
   if (!verified) throw new Unauthorized('invalid application-specific token');
-  return { principal: userPrincipal(deps.config, verified.user), credential: 'app_token' };
+  return { principal: await principalForUser(deps, verified.user), credential: 'app_token' };
 }
 
 /** `owner+short` + the robot's token. */

@@ -33,6 +33,7 @@ const FeatureFlags = {
   FEATURE_NONSUPERUSER_TEAM_SYNCING_SETUP: T.Boolean({ default: false }),
   FEATURE_MAILING: T.Boolean({ default: false }),
   FEATURE_SUPER_USERS: T.Boolean({ default: true }),
+  FEATURE_REPO_MIRROR: T.Boolean({ default: false }),
 };
 
 /** A DN written as one string or, as Quay's config tool writes it, as a list of RDN components. */

@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { Database, RepositoryRole, RepositoryVisibility } from '../db/tables.js';
-import { strongerRepositoryRole } from './access.js';
 import { nowMs } from './clock.js';
 import type { Namespace } from './namespaces.js';
 import { findRepository, getRepository, type RepositoryRef, type RepositoryWithNamespace } from './repositories.js';
@@ -16,20 +15,17 @@ export interface NewRepository {
 
 type Grantee = { memberId: number } | { teamId: number };
 
-async function grant(db: Kysely<Database>, repositoryId: number, grantee: Grantee, role: RepositoryRole): Promise<void> {
-  const existing = await db
-    .selectFrom('repository_permission')
-    .select(['id', 'role'])
+async function setPermission(
+  db: Kysely<Database>,
+  repositoryId: number,
+  grantee: Grantee,
+  role: RepositoryRole,
+): Promise<void> {
+  await db
+    .deleteFrom('repository_permission')
     .where('repository_id', '=', repositoryId)
     .where('memberId' in grantee ? 'member_id' : 'team_id', '=', 'memberId' in grantee ? grantee.memberId : grantee.teamId)
-    .executeTakeFirst();
-  if (existing) {
-    const stronger = strongerRepositoryRole(existing.role, role);
-    if (stronger !== existing.role) {
-      await db.updateTable('repository_permission').set({ role: role }).where('id', '=', existing.id).execute();
-    }
-    return;
-  }
+    .execute();
   await db
     .insertInto('repository_permission')
     .values({
@@ -42,8 +38,9 @@ async function grant(db: Kysely<Database>, repositoryId: number, grantee: Grante
 }
 
 /**
- * The organization's default permissions that apply to a repository created by `creatorId`:
- * those for any creator and those naming this creator.
+ * The organization's default permissions that apply to a repository created by `creatorId`: those
+ * for any creator and those naming this creator. When several name the same delegate, the one for
+ * this specific creator wins; the creator, already an admin, is never demoted by one.
  */
 async function applyDefaultPermissions(
   db: Kysely<Database>,
@@ -56,13 +53,25 @@ async function applyDefaultPermissions(
     .selectAll()
     .where('organization_id', '=', organizationId)
     .where((eb) => eb.or([eb('activating_user_id', 'is', null), eb('activating_user_id', '=', creatorId)]))
+    .orderBy('id')
     .execute();
-  for (const prototype of prototypes) {
-    if (prototype.delegate_member_id !== null) {
-      await grant(db, repositoryId, { memberId: prototype.delegate_member_id }, prototype.role);
-    } else if (prototype.delegate_team_id !== null) {
-      await grant(db, repositoryId, { teamId: prototype.delegate_team_id }, prototype.role);
-    }
+  const specificFirst = [
+    ...prototypes.filter((p) => p.activating_user_id !== null),
+    ...prototypes.filter((p) => p.activating_user_id === null),
+  ];
+  const applied = new Set<string>();
+  for (const prototype of specificFirst) {
+    const grantee: Grantee | undefined =
+      prototype.delegate_member_id !== null
+        ? { memberId: prototype.delegate_member_id }
+        : prototype.delegate_team_id !== null
+          ? { teamId: prototype.delegate_team_id }
+          : undefined;
+    if (!grantee || ('memberId' in grantee && grantee.memberId === creatorId)) continue;
+    const key = 'memberId' in grantee ? `member:${grantee.memberId}` : `team:${grantee.teamId}`;
+    if (applied.has(key)) continue;
+    applied.add(key);
+    await setPermission(db, repositoryId, grantee, prototype.role);
   }
 }
 
@@ -91,7 +100,7 @@ export async function createRepositoryWithPermissions(
       .returning('id')
       .executeTakeFirst();
     if (!inserted) return false;
-    await grant(trx, inserted.id, { memberId: input.creatorId }, 'admin');
+    await setPermission(trx, inserted.id, { memberId: input.creatorId }, 'admin');
     if (input.namespace.kind === 'organization') {
       await applyDefaultPermissions(trx, input.namespace.id, inserted.id, input.creatorId);
     }
