@@ -1,4 +1,330 @@
-import type { ApiRouter } from './router.js';
+import { Type as T } from '@sinclair/typebox';
+import { authorizeOrganization, authorizeOrganizationAudit, authorizeOwnAccount, authorizeTeamView } from '../auth/authorize.js';
+import type { AppContext } from '../context.js';
+import { Invalid, NotFound } from '../errors.js';
+import { findNamespace, findNamespaceById, type Namespace } from '../model/namespaces.js';
+import { parseRobotName } from '../model/robots.js';
+import {
+  acceptTeamInvite,
+  addOrInviteTeamMember,
+  createTeam,
+  declineTeamInvite,
+  deleteEmailInvite,
+  deleteTeam,
+  deleteUserInvite,
+  ensureAdministratorRemains,
+  findTeam,
+  getTeam,
+  inviteEmailToTeam,
+  isTeamSynced,
+  listTeamInvites,
+  listTeamMembers,
+  listTeamPermissions,
+  removeTeamMember,
+  type Team,
+  type TeamInvite,
+  type TeamMemberAccount,
+  updateTeam,
+} from '../model/teams.js';
+import { accountAvatar, teamAvatar } from './organizations.js';
+import type { ApiCall, ApiRouter } from './router.js';
+import { avatarView } from './views.js';
 
-/** (Being written.) */
-export function registerTeamsRoutes(_router: ApiRouter): void {}
+/**
+ * Teams of an organization (Quay's endpoints/api/team.py): create, change and delete teams, their
+ * members and invitations, their repository permissions, and accepting or declining an invitation.
+ * Team syncing (…/syncing) lives in team-syncing.ts.
+ */
+
+const TeamBody = T.Object({
+  role: T.Union([T.Literal('member'), T.Literal('creator'), T.Literal('admin')], {
+    description: 'What the team may do in the whole organization.',
+  }),
+  description: T.Optional(T.String({ maxLength: 4096, description: 'Markdown description of the team.' })),
+});
+
+const MembersQuery = T.Object({
+  includePending: T.Boolean({ default: false, description: 'Include pending invitations (administrators only).' }),
+});
+
+function orgName(call: ApiCall): string {
+  return call.params['orgname'] ?? '';
+}
+
+function teamName(call: ApiCall): string {
+  return call.params['teamname'] ?? '';
+}
+
+function actingUserId(call: ApiCall): number | undefined {
+  return call.actor.principal.kind === 'user' ? call.actor.principal.id : undefined;
+}
+
+/** The user who acts: team administration leaves a record of who invited whom, so it needs a signed-in user. */
+function actingUser(call: ApiCall): number {
+  const id = actingUserId(call);
+  if (id === undefined) throw new Invalid('input', 'this operation must be performed by a signed-in user');
+  return id;
+}
+
+/** An organization the caller administers, and one of its teams. */
+async function administeredTeam(call: ApiCall): Promise<{ organization: Namespace; team: Team }> {
+  const organization = await authorizeOrganization(call.ctx, call.actor, orgName(call), 'admin');
+  return { organization, team: await getTeam(call.ctx.db, organization, teamName(call)) };
+}
+
+/** Quay's team.py view of one team. */
+function teamView(team: Team, canView: boolean, isNew: boolean): Record<string, unknown> {
+  return {
+    name: team.name,
+    description: team.description,
+    can_view: canView,
+    role: team.role,
+    avatar: teamAvatar(team.name),
+    new_team: isNew,
+  };
+}
+
+function memberView(member: Pick<TeamMemberAccount, 'name' | 'email' | 'kind'>, invited: boolean): Record<string, unknown> {
+  return {
+    name: member.name,
+    kind: 'user',
+    is_robot: member.kind === 'robot',
+    avatar: accountAvatar(member),
+    invited,
+  };
+}
+
+function inviteView(invite: TeamInvite): Record<string, unknown> {
+  if (invite.user) return memberView({ name: invite.user.name, email: invite.user.email, kind: 'user' }, true);
+  const email = invite.email ?? '';
+  return { email, kind: 'invite', avatar: avatarView(email, email, 'user'), invited: true };
+}
+
+/**
+ * Teams synchronized from LDAP take their users from the directory: adding or removing users by
+ * hand is refused (robots still may be managed), as is inviting by e-mail.
+ */
+async function refuseOnSyncedTeam(ctx: AppContext, team: Team, memberName: string | undefined): Promise<void> {
+  if (!ctx.config.FEATURE_TEAM_SYNCING || ctx.config.AUTHENTICATION_TYPE !== 'LDAP') return;
+  if (memberName !== undefined && parseRobotName(memberName)) return;
+  if (await isTeamSynced(ctx.db, team.id)) {
+    throw new Invalid('input', `team ${team.name} is synchronized from the directory: change its members there`);
+  }
+}
+
+function requireMailing(ctx: AppContext): void {
+  if (!ctx.config.FEATURE_MAILING) {
+    throw new Invalid(
+      'input',
+      'inviting by e-mail needs FEATURE_MAILING; add existing users with PUT …/team/{teamname}/members/{membername}',
+    );
+  }
+}
+
+// ---- teams ------------------------------------------------------------------------------------
+
+function registerTeamRoutes(router: ApiRouter): void {
+  router.add({
+    method: 'PUT',
+    path: '/api/v1/organization/{orgname}/team/{teamname}',
+    summary: "Create a team, or change an existing team's role or description.",
+    tag: 'team',
+    body: TeamBody,
+    async handler(call) {
+      const { ctx, body } = call;
+      const organization = await authorizeOrganization(ctx, call.actor, orgName(call), 'admin');
+      const existing = await findTeam(ctx.db, organization.id, teamName(call));
+      if (!existing) {
+        const created = await createTeam(ctx.db, organization, {
+          name: teamName(call),
+          role: body.role,
+          description: body.description,
+        });
+        return teamView(created, true, true);
+      }
+      if (existing.role === 'admin' && body.role !== 'admin') {
+        await ensureAdministratorRemains(ctx.db, organization, { kind: 'drop-team', teamId: existing.id }, actingUserId(call));
+      }
+      const updated = await updateTeam(ctx.db, existing, { role: body.role, description: body.description });
+      return teamView(updated, true, false);
+    },
+  });
+
+  router.add({
+    method: 'DELETE',
+    path: '/api/v1/organization/{orgname}/team/{teamname}',
+    summary: 'Delete a team with its memberships, invitations and permissions.',
+    tag: 'team',
+    status: 204,
+    async handler(call) {
+      const { organization, team } = await administeredTeam(call);
+      if (team.role === 'admin') {
+        await ensureAdministratorRemains(call.ctx.db, organization, { kind: 'drop-team', teamId: team.id }, actingUserId(call));
+      }
+      await deleteTeam(call.ctx.db, team);
+      return undefined;
+    },
+  });
+
+  router.add({
+    method: 'GET',
+    path: '/api/v1/organization/{orgname}/team/{teamname}/permissions',
+    summary: "List a team's repository permissions.",
+    tag: 'team',
+    async handler(call) {
+      const organization = await authorizeOrganizationAudit(call.ctx, call.actor, orgName(call));
+      const team = await getTeam(call.ctx.db, organization, teamName(call));
+      const permissions = await listTeamPermissions(call.ctx.db, team.id);
+      return {
+        permissions: permissions.map((p) => ({
+          repository: { name: p.repositoryName, is_public: p.visibility === 'public' },
+          role: p.role,
+        })),
+      };
+    },
+  });
+}
+
+// ---- members ----------------------------------------------------------------------------------
+
+function registerTeamMemberRoutes(router: ApiRouter): void {
+  router.add({
+    method: 'GET',
+    path: '/api/v1/organization/{orgname}/team/{teamname}/members',
+    summary: "List a team's members, and with includePending its pending invitations.",
+    tag: 'team',
+    query: MembersQuery,
+    async handler(call) {
+      const { ctx, query } = call;
+      const { team, canEdit } = await authorizeTeamView(ctx, call.actor, orgName(call), teamName(call));
+      const members = (await listTeamMembers(ctx.db, team.id)).map((m) => memberView(m, false));
+      const invites = query.includePending && canEdit ? (await listTeamInvites(ctx.db, team.id)).map(inviteView) : [];
+      return { name: team.name, members: [...members, ...invites], can_edit: canEdit };
+    },
+  });
+
+  router.add({
+    method: 'PUT',
+    path: '/api/v1/organization/{orgname}/team/{teamname}/members/{membername}',
+    summary: 'Add a user or robot to a team (with FEATURE_MAILING, users new to the organization are invited).',
+    tag: 'team',
+    async handler(call) {
+      const { ctx, params } = call;
+      const { organization, team } = await administeredTeam(call);
+      const name = params['membername'] ?? '';
+      await refuseOnSyncedTeam(ctx, team, name);
+      const member = await findNamespace(ctx.db, name);
+      if (!member || member.kind === 'organization') throw new Invalid('input', `unknown user ${name}`);
+      const result = await addOrInviteTeamMember(ctx.db, {
+        organization,
+        team,
+        member,
+        inviterId: actingUser(call),
+        inviteNewcomers: ctx.config.FEATURE_MAILING,
+      });
+      return memberView(member, result.invited);
+    },
+  });
+
+  router.add({
+    method: 'DELETE',
+    path: '/api/v1/organization/{orgname}/team/{teamname}/members/{membername}',
+    summary: "Remove a member from a team, or withdraw the user's pending invitation.",
+    tag: 'team',
+    status: 204,
+    async handler(call) {
+      const { ctx, params } = call;
+      const { organization, team } = await administeredTeam(call);
+      const name = params['membername'] ?? '';
+      await refuseOnSyncedTeam(ctx, team, name);
+      const member = await findNamespace(ctx.db, name);
+      if (!member || member.kind === 'organization') throw new NotFound('member', `unknown user ${name}`);
+      if (await deleteUserInvite(ctx.db, team.id, member.id)) return undefined;
+      await ensureAdministratorRemains(
+        ctx.db,
+        organization,
+        { kind: 'leave-team', teamId: team.id, memberId: member.id },
+        actingUserId(call),
+      );
+      await removeTeamMember(ctx.db, team, member);
+      return undefined;
+    },
+  });
+}
+
+// ---- invitations ------------------------------------------------------------------------------
+
+function registerInviteRoutes(router: ApiRouter): void {
+  router.add({
+    method: 'PUT',
+    path: '/api/v1/organization/{orgname}/team/{teamname}/invite/{email}',
+    summary: 'Invite an e-mail address to a team (needs FEATURE_MAILING).',
+    tag: 'team',
+    async handler(call) {
+      const { ctx, params } = call;
+      requireMailing(ctx);
+      const { team } = await administeredTeam(call);
+      await refuseOnSyncedTeam(ctx, team, undefined);
+      return inviteView(await inviteEmailToTeam(ctx.db, team, params['email'] ?? '', actingUser(call)));
+    },
+  });
+
+  router.add({
+    method: 'DELETE',
+    path: '/api/v1/organization/{orgname}/team/{teamname}/invite/{email}',
+    summary: 'Withdraw the invitation of an e-mail address to a team.',
+    tag: 'team',
+    status: 204,
+    async handler(call) {
+      const { ctx, params } = call;
+      requireMailing(ctx);
+      const { team } = await administeredTeam(call);
+      const email = params['email'] ?? '';
+      if (!(await deleteEmailInvite(ctx.db, team.id, email))) {
+        throw new NotFound('invite', `no pending invitation of ${email} to team ${team.name}`);
+      }
+      return undefined;
+    },
+  });
+
+  router.add({
+    method: 'PUT',
+    path: '/api/v1/teaminvite/{code}',
+    summary: 'Accept an invitation to join a team.',
+    tag: 'team',
+    internal: true,
+    async handler(call) {
+      const user = await invitedUser(call);
+      const invite = await acceptTeamInvite(call.ctx.db, call.params['code'] ?? '', user);
+      return { org: invite.organizationName, team: invite.teamName };
+    },
+  });
+
+  router.add({
+    method: 'DELETE',
+    path: '/api/v1/teaminvite/{code}',
+    summary: 'Decline an invitation to join a team.',
+    tag: 'team',
+    status: 204,
+    internal: true,
+    async handler(call) {
+      await declineTeamInvite(call.ctx.db, call.params['code'] ?? '', await invitedUser(call));
+      return undefined;
+    },
+  });
+}
+
+/** The signed-in user answering an invitation, with their e-mail address. */
+async function invitedUser(call: ApiCall): Promise<Namespace> {
+  const principal = authorizeOwnAccount(call.actor, 'user:admin');
+  const user = await findNamespaceById(call.ctx.db, principal.id);
+  if (!user) throw new NotFound('user', `user ${principal.name} not found`);
+  return user;
+}
+
+/** Registers /api/v1/organization/{orgname}/team/{teamname}[…] and /api/v1/teaminvite/{code}. */
+export function registerTeamsRoutes(router: ApiRouter): void {
+  registerTeamRoutes(router);
+  registerTeamMemberRoutes(router);
+  registerInviteRoutes(router);
+}

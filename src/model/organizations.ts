@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { QuaysideConfig } from '../config/load.js';
-import type { Database } from '../db/tables.js';
+import type { Database, NamespaceKind } from '../db/tables.js';
+import { Conflict, NotFound } from '../errors.js';
 import { nowMs } from './clock.js';
-import { createNamespace, type Namespace } from './namespaces.js';
-import { parseDurationSeconds } from './users.js';
+import { createNamespace, findNamespace, type Namespace } from './namespaces.js';
+import { enqueue } from './queue.js';
+import { parseDurationSeconds, validateEmail } from './users.js';
 
 /** The team every organization starts with; its members administer the organization. */
 export const OWNERS_TEAM = 'owners';
@@ -17,6 +20,25 @@ export interface NewOrganization {
 
 /** Creates an organization with an `owners` admin team holding its creator, in one transaction. */
 export async function createOrganization(
+  db: Kysely<Database>,
+  config: QuaysideConfig,
+  input: NewOrganization,
+): Promise<Namespace> {
+  try {
+    return await insertOrganization(db, config, input);
+  } catch (err) {
+    // createNamespace checks the name first, but a concurrent creator can still win the insert.
+    if (isUniqueViolation(err)) throw new Conflict(`the name "${input.name}" is already taken`);
+    throw err;
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+async function insertOrganization(
   db: Kysely<Database>,
   config: QuaysideConfig,
   input: NewOrganization,
@@ -41,5 +63,165 @@ export async function createOrganization(
       .executeTakeFirstOrThrow();
     await trx.insertInto('team_member').values({ team_id: team.id, member_id: input.creatorId }).execute();
     return organization;
+  });
+}
+
+/** The organization named `name`; NotFound for unknown names and for users or robots. */
+export async function getOrganization(db: Kysely<Database>, name: string): Promise<Namespace> {
+  const found = await findNamespace(db, name);
+  if (found?.kind !== 'organization') throw new NotFound('namespace', `organization ${name} not found`);
+  return found;
+}
+
+export interface OrganizationChanges {
+  email?: string | undefined;
+  /** The time-machine window, already checked against TAG_EXPIRATION_OPTIONS. */
+  tagExpirationS?: number | undefined;
+}
+
+/** Changes the contact e-mail and the time-machine window. An e-mail address may name only one account. */
+export async function updateOrganization(
+  db: Kysely<Database>,
+  organization: Namespace,
+  changes: OrganizationChanges,
+): Promise<Namespace> {
+  const set: { email?: string; removed_tag_expiration_s?: number } = {};
+  if (changes.email !== undefined && changes.email !== organization.email) {
+    validateEmail(changes.email);
+    const taken = await db
+      .selectFrom('namespace')
+      .select('id')
+      .where('email', '=', changes.email)
+      .where('id', '!=', organization.id)
+      .executeTakeFirst();
+    if (taken) throw new Conflict(`the e-mail address "${changes.email}" is already used by another account`);
+    set.email = changes.email;
+  }
+  if (changes.tagExpirationS !== undefined) set.removed_tag_expiration_s = changes.tagExpirationS;
+  if (Object.keys(set).length === 0) return organization;
+  return db
+    .updateTable('namespace')
+    .set(set)
+    .where('id', '=', organization.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** The name a deleted namespace carries until the GC worker removes it: not a valid name, so it never collides. */
+function deletedNamespaceName(): string {
+  return `deleted~${randomUUID()}`;
+}
+
+/**
+ * Marks an organization deleted, as Quay does: it is renamed and disabled at once (its name is free
+ * again), its teams, robots and OAuth applications are removed, and the namespace_gc queue gets the
+ * slow part (repositories and their content).
+ */
+export async function markOrganizationForDeletion(db: Kysely<Database>, organization: Namespace): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('namespace')
+      .set({ name: deletedNamespaceName(), email: null, enabled: 0, deleted_at: nowMs() })
+      .where('id', '=', organization.id)
+      .execute();
+    await trx.deleteFrom('team').where('organization_id', '=', organization.id).execute();
+    await trx.deleteFrom('default_permission').where('organization_id', '=', organization.id).execute();
+    await trx.deleteFrom('oauth_application').where('namespace_id', '=', organization.id).execute();
+    const robots = trx.selectFrom('robot').select('namespace_id').where('owner_id', '=', organization.id);
+    await trx.deleteFrom('namespace').where('kind', '=', 'robot').where('id', 'in', robots).execute();
+    await enqueue(trx, 'namespace_gc', { namespace_id: organization.id });
+  });
+}
+
+// ---- members and collaborators --------------------------------------------------------------
+
+export interface OrganizationAccount {
+  id: number;
+  name: string;
+  kind: NamespaceKind;
+  email: string | null;
+}
+
+export interface TeamMembership {
+  member: OrganizationAccount;
+  teamId: number;
+  teamName: string;
+}
+
+/** Every (member, team) pair of the organization's teams, users and robots, by member name. */
+export async function listTeamMemberships(db: Kysely<Database>, organizationId: number): Promise<TeamMembership[]> {
+  const rows = await db
+    .selectFrom('team')
+    .innerJoin('team_member', 'team_member.team_id', 'team.id')
+    .innerJoin('namespace', 'namespace.id', 'team_member.member_id')
+    .select([
+      'namespace.id as id',
+      'namespace.name as name',
+      'namespace.kind as kind',
+      'namespace.email as email',
+      'team.id as team_id',
+      'team.name as team_name',
+    ])
+    .where('team.organization_id', '=', organizationId)
+    .orderBy('namespace.name')
+    .orderBy('team.id')
+    .execute();
+  return rows.map((r) => ({
+    member: { id: r.id, name: r.name, kind: r.kind, email: r.email },
+    teamId: r.team_id,
+    teamName: r.team_name,
+  }));
+}
+
+export interface DirectPermission {
+  member: OrganizationAccount;
+  repositoryName: string;
+}
+
+/**
+ * Permissions granted directly to users (not teams) on the organization's repositories; robots'
+ * too when `memberId` names one.
+ */
+export async function listDirectPermissions(
+  db: Kysely<Database>,
+  organizationId: number,
+  memberId?: number,
+): Promise<DirectPermission[]> {
+  let query = db
+    .selectFrom('repository_permission')
+    .innerJoin('repository', 'repository.id', 'repository_permission.repository_id')
+    .innerJoin('namespace', 'namespace.id', 'repository_permission.member_id')
+    .select([
+      'namespace.id as id',
+      'namespace.name as name',
+      'namespace.kind as kind',
+      'namespace.email as email',
+      'repository.name as repository_name',
+    ])
+    .where('repository.namespace_id', '=', organizationId)
+    .where('repository.state', '!=', 'MARKED_FOR_DELETION');
+  query = memberId === undefined ? query.where('namespace.kind', '=', 'user') : query.where('namespace.id', '=', memberId);
+  const rows = await query.orderBy('namespace.name').orderBy('repository.name').execute();
+  return rows.map((r) => ({
+    member: { id: r.id, name: r.name, kind: r.kind, email: r.email },
+    repositoryName: r.repository_name,
+  }));
+}
+
+/** Takes a user out of every team of the organization and revokes their permissions on its repositories. */
+export async function removeOrganizationMember(
+  db: Kysely<Database>,
+  organization: Namespace,
+  memberId: number,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const teams = trx.selectFrom('team').select('id').where('organization_id', '=', organization.id);
+    await trx.deleteFrom('team_member').where('member_id', '=', memberId).where('team_id', 'in', teams).execute();
+    const repositories = trx.selectFrom('repository').select('id').where('namespace_id', '=', organization.id);
+    await trx
+      .deleteFrom('repository_permission')
+      .where('member_id', '=', memberId)
+      .where('repository_id', 'in', repositories)
+      .execute();
   });
 }
