@@ -1,7 +1,7 @@
 import { randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { SecretBox } from '../auth/secret-box.js';
-import type { Database } from '../db/tables.js';
+import type { Database, RepositoryRole, RepositoryVisibility } from '../db/tables.js';
 import { Conflict, Invalid, NotFound } from '../errors.js';
 import { nowMs } from './clock.js';
 import { findNamespace, type Namespace } from './namespaces.js';
@@ -10,6 +10,7 @@ import { findNamespace, type Namespace } from './namespaces.js';
 
 const ROBOT_SHORTNAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const TOKEN_LENGTH = 64;
+export const MAX_DESCRIPTION_LENGTH = 255;
 const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 export function formatRobotName(owner: string, shortname: string): string {
@@ -108,9 +109,11 @@ export async function getRobot(db: Kysely<Database>, owner: Namespace, shortname
   return robot;
 }
 
-export async function listRobots(db: Kysely<Database>, ownerId: number): Promise<Robot[]> {
-  const rows = await robotQuery(db).where('robot.owner_id', '=', ownerId).orderBy('robot_ns.name').execute();
-  return rows.map(toRobot);
+/** The robots of a user or organization, by name; at most `limit` of them when given. */
+export async function listRobots(db: Kysely<Database>, ownerId: number, limit?: number): Promise<Robot[]> {
+  let query = robotQuery(db).where('robot.owner_id', '=', ownerId).orderBy('robot_ns.name');
+  if (limit !== undefined) query = query.limit(limit);
+  return (await query.execute()).map(toRobot);
 }
 
 export interface NewRobot {
@@ -125,7 +128,21 @@ export async function createRobot(db: Kysely<Database>, secrets: SecretBox, inpu
   if (input.owner.kind === 'robot') throw new Invalid('input', 'robot accounts cannot own robot accounts');
   const name = formatRobotName(input.owner.name, input.shortname);
   if (name.length > 255) throw new Invalid('input', `robot account name "${name}" is longer than 255 characters`);
+  if ((input.description?.length ?? 0) > MAX_DESCRIPTION_LENGTH) {
+    throw new Invalid('input', `a robot account description is at most ${MAX_DESCRIPTION_LENGTH} characters`);
+  }
   if (await findNamespace(db, name)) throw new Conflict(`robot account ${name} already exists`);
+  try {
+    await insertRobot(db, secrets, name, input);
+  } catch (err) {
+    // A concurrent request that took the name first loses on the unique index.
+    if (await findNamespace(db, name)) throw new Conflict(`robot account ${name} already exists`);
+    throw err;
+  }
+  return getRobot(db, input.owner, input.shortname);
+}
+
+async function insertRobot(db: Kysely<Database>, secrets: SecretBox, name: string, input: NewRobot): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const row = await trx
       .insertInto('namespace')
@@ -152,7 +169,6 @@ export async function createRobot(db: Kysely<Database>, secrets: SecretBox, inpu
       })
       .execute();
   });
-  return getRobot(db, input.owner, input.shortname);
 }
 
 /** The robot's token in the clear (Quay shows it to namespace admins on request). */
@@ -195,4 +211,92 @@ export async function verifyRobotToken(
   if (!robot?.enabled) return undefined;
   const stored = secrets.open(robot.tokenEncrypted);
   return stored !== undefined && sameText(stored, token) ? robot : undefined;
+}
+
+/** One repository permission held directly by a robot. */
+export interface RobotPermission {
+  namespaceName: string;
+  repositoryName: string;
+  visibility: RepositoryVisibility;
+  role: RepositoryRole;
+}
+
+/** The repositories on which each of `robotIds` holds a permission of its own (not through a team). */
+export async function listDirectRobotPermissions(
+  db: Kysely<Database>,
+  robotIds: readonly number[],
+): Promise<Map<number, RobotPermission[]>> {
+  const byRobot = new Map<number, RobotPermission[]>();
+  if (robotIds.length === 0) return byRobot;
+  const rows = await db
+    .selectFrom('repository_permission')
+    .innerJoin('repository', 'repository.id', 'repository_permission.repository_id')
+    .innerJoin('namespace', 'namespace.id', 'repository.namespace_id')
+    .select([
+      'repository_permission.member_id as robot_id',
+      'namespace.name as namespace_name',
+      'repository.name as repository_name',
+      'repository.visibility as visibility',
+      'repository_permission.role as role',
+    ])
+    .where('repository_permission.member_id', 'in', [...robotIds])
+    .where('repository.state', '!=', 'MARKED_FOR_DELETION')
+    .orderBy('namespace.name')
+    .orderBy('repository.name')
+    .execute();
+  for (const row of rows) {
+    if (row.robot_id === null) continue;
+    const list = byRobot.get(row.robot_id) ?? [];
+    list.push({
+      namespaceName: row.namespace_name,
+      repositoryName: row.repository_name,
+      visibility: row.visibility,
+      role: row.role,
+    });
+    byRobot.set(row.robot_id, list);
+  }
+  return byRobot;
+}
+
+/** The names of the teams each of `robotIds` belongs to. */
+export async function listRobotTeamNames(
+  db: Kysely<Database>,
+  robotIds: readonly number[],
+): Promise<Map<number, string[]>> {
+  const byRobot = new Map<number, string[]>();
+  if (robotIds.length === 0) return byRobot;
+  const rows = await db
+    .selectFrom('team_member')
+    .innerJoin('team', 'team.id', 'team_member.team_id')
+    .select(['team_member.member_id as robot_id', 'team.name as team_name'])
+    .where('team_member.member_id', 'in', [...robotIds])
+    .orderBy('team.name')
+    .execute();
+  for (const row of rows) {
+    const list = byRobot.get(row.robot_id) ?? [];
+    list.push(row.team_name);
+    byRobot.set(row.robot_id, list);
+  }
+  return byRobot;
+}
+
+/** Whether a repository mirror pushes as this robot. */
+export async function robotIsMirrorRobot(db: Kysely<Database>, robot: Robot): Promise<boolean> {
+  const row = await db
+    .selectFrom('repo_mirror_config')
+    .select('repository_id')
+    .where('internal_robot_id', '=', robot.id)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Deletes a robot account (with its token, team memberships and permissions), refusing while a
+ * repository mirror depends on it: the mirror would silently lose the identity it pushes with.
+ */
+export async function deleteRobotAccount(db: Kysely<Database>, robot: Robot): Promise<void> {
+  if (await robotIsMirrorRobot(db, robot)) {
+    throw new Invalid('input', `robot account ${robot.name} is used by a repository mirror: change the mirror first`);
+  }
+  await deleteRobot(db, robot);
 }
