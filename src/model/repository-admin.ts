@@ -1,0 +1,229 @@
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
+import type { Database, NamespaceKind, RepositoryState, RepositoryVisibility } from '../db/tables.js';
+import { Invalid } from '../errors.js';
+import { enqueue } from './queue.js';
+import {
+  parseRepositoryPath,
+  type RepositoryListScope,
+  type RepositoryWithNamespace,
+  readableBy,
+} from './repositories.js';
+
+/**
+ * Repository administration for the REST API: the paged listing, description, visibility and
+ * state changes, and deletion (mark, rename, hand over to the repository_gc worker).
+ */
+
+/** Where a page of the listing ends: the next page starts after this repository. */
+export interface RepositoryListPosition {
+  namespace: string;
+  name: string;
+}
+
+export interface RepositoryListOptions {
+  scope: RepositoryListScope;
+  /** Only repositories in this namespace. */
+  namespace?: string | undefined;
+  /** Also list repositories the caller may read only because they are public. */
+  includePublic: boolean;
+  after?: RepositoryListPosition | undefined;
+  limit: number;
+}
+
+export interface RepositoryListEntry {
+  id: number;
+  namespace: string;
+  namespaceKind: NamespaceKind;
+  name: string;
+  description: string | null;
+  visibility: RepositoryVisibility;
+  state: RepositoryState;
+}
+
+export interface RepositoryListPage {
+  repositories: RepositoryListEntry[];
+  /** Present when more repositories follow the last one returned. */
+  next?: RepositoryListPosition;
+}
+
+/** The states an administrator may put a repository in (deletion has its own operation). */
+export type SettableRepositoryState = Exclude<RepositoryState, 'MARKED_FOR_DELETION'>;
+
+const STATES: readonly SettableRepositoryState[] = ['NORMAL', 'READ_ONLY', 'MIRROR'];
+
+export function isSettableRepositoryState(value: string): value is SettableRepositoryState {
+  return (STATES as readonly string[]).includes(value);
+}
+
+/**
+ * Checks a new repository's name as the registry checks pushed names: lower-case path components,
+ * at most 255 characters with the namespace, nested names only where `allowNested`.
+ */
+export function validateRepositoryName(namespace: string, name: string, allowNested: boolean): void {
+  const ref = parseRepositoryPath(`${namespace}/${name}`);
+  if (ref.namespace !== namespace || ref.name !== name) throw new Invalid('name', `invalid namespace "${namespace}"`);
+  if (!allowNested && name.includes('/')) {
+    throw new Invalid('name', `nested repository names such as "${name}" are disabled on this registry`);
+  }
+}
+
+/**
+ * The part of the scope that comes from rights rather than public visibility: repositories in the
+ * scope's namespaces and those its member holds a permission on, directly or through a team.
+ */
+function grantedBy(
+  eb: ExpressionBuilder<Database, 'repository'>,
+  db: Kysely<Database>,
+  scope: Extract<RepositoryListScope, { all: false }>,
+): Expression<SqlBool> {
+  const granted: Expression<SqlBool>[] = [];
+  if (scope.namespaceIds.length > 0) granted.push(eb('repository.namespace_id', 'in', scope.namespaceIds));
+  if (scope.memberId !== undefined) {
+    const memberId = scope.memberId;
+    const teams = db.selectFrom('team_member').select('team_id').where('team_member.member_id', '=', memberId);
+    granted.push(
+      eb.exists(
+        eb
+          .selectFrom('repository_permission')
+          .select('repository_permission.id')
+          .whereRef('repository_permission.repository_id', '=', 'repository.id')
+          .where((p) => p.or([p('repository_permission.member_id', '=', memberId), p('repository_permission.team_id', 'in', teams)])),
+      ),
+    );
+  }
+  return granted.length > 0 ? eb.or(granted) : sql<SqlBool>`1 = 0`;
+}
+
+/** One page of the repositories the scope may read, ordered by namespace then name. */
+export async function listRepositoriesPage(db: Kysely<Database>, options: RepositoryListOptions): Promise<RepositoryListPage> {
+  const { scope, after } = options;
+  let query = db
+    .selectFrom('repository')
+    .innerJoin('namespace', 'namespace.id', 'repository.namespace_id')
+    .select([
+      'repository.id as id',
+      'namespace.name as namespace',
+      'namespace.kind as namespaceKind',
+      'repository.name as name',
+      'repository.description as description',
+      'repository.visibility as visibility',
+      'repository.state as state',
+    ])
+    .where('repository.state', '!=', 'MARKED_FOR_DELETION')
+    .where('namespace.enabled', '=', 1);
+  if (options.namespace !== undefined) query = query.where('namespace.name', '=', options.namespace);
+  if (!scope.all) {
+    query = query.where((eb) => (options.includePublic ? readableBy(eb, db, scope) : grantedBy(eb, db, scope)));
+  }
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('namespace.name', '>', after.namespace),
+        eb.and([eb('namespace.name', '=', after.namespace), eb('repository.name', '>', after.name)]),
+      ]),
+    );
+  }
+  const rows = await query
+    .orderBy('namespace.name')
+    .orderBy('repository.name')
+    .limit(options.limit + 1)
+    .execute();
+  const repositories = rows.slice(0, options.limit);
+  const last = repositories.at(-1);
+  if (rows.length <= options.limit || !last) return { repositories };
+  return { repositories, next: { namespace: last.namespace, name: last.name } };
+}
+
+/** When each repository last changed: the newest start of a live tag, in milliseconds. */
+export async function lastModifiedTimes(db: Kysely<Database>, repositoryIds: readonly number[]): Promise<Map<number, number>> {
+  if (repositoryIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('tag')
+    .select(['repository_id', (eb) => eb.fn.max('lifetime_start_ms').as('newest')])
+    .where('repository_id', 'in', [...repositoryIds])
+    .where('lifetime_end_ms', 'is', null)
+    .where('hidden', '=', 0)
+    .groupBy('repository_id')
+    .execute();
+  return new Map(rows.map((r) => [r.repository_id, Number(r.newest)]));
+}
+
+export interface TagSummary {
+  name: string;
+  manifestDigest: string;
+  /** Compressed size of the layers; null for manifest lists. */
+  size: number | null;
+  lastModifiedMs: number;
+}
+
+/** The repository's live, visible tags in name order, at most `limit`. */
+export async function liveTagSummaries(db: Kysely<Database>, repositoryId: number, limit: number): Promise<TagSummary[]> {
+  const rows = await db
+    .selectFrom('tag')
+    .innerJoin('manifest', 'manifest.id', 'tag.manifest_id')
+    .select(['tag.name as name', 'manifest.digest as digest', 'manifest.layers_size as size', 'tag.lifetime_start_ms as start'])
+    .where('tag.repository_id', '=', repositoryId)
+    .where('tag.lifetime_end_ms', 'is', null)
+    .where('tag.hidden', '=', 0)
+    .orderBy('tag.name')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ name: r.name, manifestDigest: r.digest, size: r.size, lastModifiedMs: r.start }));
+}
+
+function liveRepository(db: Kysely<Database>, repositoryId: number) {
+  return db
+    .updateTable('repository')
+    .where('id', '=', repositoryId)
+    .where('state', '!=', 'MARKED_FOR_DELETION');
+}
+
+export async function setRepositoryDescription(db: Kysely<Database>, repositoryId: number, description: string): Promise<void> {
+  await liveRepository(db, repositoryId).set({ description }).execute();
+}
+
+export async function setRepositoryVisibility(
+  db: Kysely<Database>,
+  repositoryId: number,
+  visibility: RepositoryVisibility,
+): Promise<void> {
+  await liveRepository(db, repositoryId).set({ visibility }).execute();
+}
+
+export async function setRepositoryState(
+  db: Kysely<Database>,
+  repositoryId: number,
+  state: SettableRepositoryState,
+): Promise<void> {
+  await liveRepository(db, repositoryId).set({ state }).execute();
+}
+
+/**
+ * The name a deleted repository keeps until the worker removes it. `~` never appears in a valid
+ * repository name and the id is unique, so it cannot clash with a live or another deleted one.
+ */
+export function deletedRepositoryName(name: string, repositoryId: number): string {
+  return `${name}~deleted~${repositoryId}`;
+}
+
+/**
+ * Deletes a repository as far as clients can tell: it leaves every lookup and listing at once and
+ * frees its name for reuse; the repository_gc worker removes its content later.
+ */
+export async function markRepositoryForDeletion(db: Kysely<Database>, repo: RepositoryWithNamespace): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('repository')
+      .set({ state: 'MARKED_FOR_DELETION', name: deletedRepositoryName(repo.name, repo.id) })
+      .where('id', '=', repo.id)
+      .where('state', '!=', 'MARKED_FOR_DELETION')
+      .executeTakeFirst();
+    // A concurrent delete got there first and has queued the clean-up.
+    if (Number(result.numUpdatedRows) === 0) return;
+    await enqueue(trx, 'repository_gc', {
+      repository_id: repo.id,
+      namespace: repo.namespace_name,
+      original_name: repo.name,
+    });
+  });
+}
