@@ -3,8 +3,11 @@ import { MAX_PASSWORD_BYTES, hashPassword, passwordTooLong } from '../auth/passw
 import type { QuaysideConfig } from '../config/load.js';
 import type { Dialect } from '../db/migrations/column-types.js';
 import type { Database } from '../db/tables.js';
-import { Conflict, Invalid } from '../errors.js';
+import { Conflict, Invalid, NotFound } from '../errors.js';
+import { nowMs } from './clock.js';
 import { createNamespace, findNamespace, type Namespace, validateNamespaceName } from './namespaces.js';
+import { enqueue } from './queue.js';
+import { deleteUserSessions } from './sessions.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 
@@ -147,4 +150,283 @@ export async function createFirstUser(
     if (await hasAnyAccount(trx)) return undefined;
     return insertUser(trx, prepared);
   });
+}
+
+/** The user account with this id, enabled or not; undefined for other kinds and deleted accounts. */
+export async function findUserById(db: Kysely<Database>, id: number): Promise<Namespace | undefined> {
+  return db
+    .selectFrom('namespace')
+    .selectAll()
+    .where('id', '=', id)
+    .where('kind', '=', 'user')
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** User accounts that have not been deleted, by name; disabled ones too unless told otherwise. */
+export async function listUsers(db: Kysely<Database>, options: { includeDisabled: boolean }): Promise<Namespace[]> {
+  let query = db
+    .selectFrom('namespace')
+    .selectAll()
+    .where('kind', '=', 'user')
+    .where('deleted_at', 'is', null)
+    .orderBy('name');
+  if (!options.includeDisabled) query = query.where('enabled', '=', 1);
+  return query.execute();
+}
+
+/** Organizations in which the user belongs to at least one team, by name. */
+export async function listUserOrganizations(db: Kysely<Database>, userId: number): Promise<Namespace[]> {
+  return db
+    .selectFrom('namespace')
+    .selectAll()
+    .where('kind', '=', 'organization')
+    .where('deleted_at', 'is', null)
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('team')
+        .innerJoin('team_member', 'team_member.team_id', 'team.id')
+        .select('team.organization_id')
+        .where('team_member.member_id', '=', userId),
+    )
+    .orderBy('name')
+    .execute();
+}
+
+export interface FederatedLogin {
+  service: string;
+  serviceIdent: string;
+  metadata: Record<string, unknown>;
+}
+
+function parseMetadata(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // Written by us as JSON; an unreadable value shows as empty rather than failing the view.
+  }
+  return {};
+}
+
+/** The external identities (LDAP) linked to a user account. */
+export async function listFederatedLogins(db: Kysely<Database>, userId: number): Promise<FederatedLogin[]> {
+  const rows = await db
+    .selectFrom('federated_login')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('service')
+    .execute();
+  return rows.map((row) => ({ service: row.service, serviceIdent: row.service_ident, metadata: parseMetadata(row.metadata) }));
+}
+
+async function refuseTakenEmail(db: Kysely<Database>, email: string, exceptUserId: number): Promise<void> {
+  const other = await db
+    .selectFrom('namespace')
+    .select('id')
+    .where('kind', '=', 'user')
+    .where('email', '=', email)
+    .where('id', '!=', exceptUserId)
+    .executeTakeFirst();
+  if (other) throw new Conflict(`the e-mail address "${email}" is already used by another account`);
+}
+
+/** Sets a user's e-mail address; it must be valid and not used by another account. */
+export async function changeUserEmail(db: Kysely<Database>, userId: number, email: string): Promise<void> {
+  validateEmail(email);
+  await refuseTakenEmail(db, email, userId);
+  await db.updateTable('namespace').set({ email }).where('id', '=', userId).where('kind', '=', 'user').execute();
+}
+
+/**
+ * Sets a new password and signs the user out of every session except `keepSessionId` (the one
+ * that made the change, if any): whoever knew the old password loses access.
+ */
+export async function changeUserPassword(
+  db: Kysely<Database>,
+  userId: number,
+  password: string,
+  keepSessionId?: number,
+): Promise<void> {
+  validatePassword(password);
+  const hash = await hashPassword(password);
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('namespace').set({ password_hash: hash }).where('id', '=', userId).where('kind', '=', 'user').execute();
+    await deleteUserSessions(trx, userId, keepSessionId);
+  });
+}
+
+/** The tag expiration windows (seconds) a namespace may choose: TAG_EXPIRATION_OPTIONS. */
+export function tagExpirationChoices(config: QuaysideConfig): number[] {
+  return config.TAG_EXPIRATION_OPTIONS.map(parseDurationSeconds);
+}
+
+/** Sets how long deleted tags stay in a namespace's time machine; only the configured choices are accepted. */
+export async function changeTagExpiration(
+  db: Kysely<Database>,
+  config: QuaysideConfig,
+  namespaceId: number,
+  seconds: number,
+): Promise<void> {
+  if (!tagExpirationChoices(config).includes(seconds)) {
+    throw new Invalid(
+      'input',
+      `invalid tag expiration ${seconds}s: choose one of ${config.TAG_EXPIRATION_OPTIONS.join(', ')} (TAG_EXPIRATION_OPTIONS)`,
+    );
+  }
+  await db.updateTable('namespace').set({ removed_tag_expiration_s: seconds }).where('id', '=', namespaceId).execute();
+}
+
+/** Enables or disables a user account; disabling also ends its sessions. */
+export async function setUserEnabled(db: Kysely<Database>, userId: number, enabled: boolean): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('namespace')
+      .set({ enabled: enabled ? 1 : 0 })
+      .where('id', '=', userId)
+      .where('kind', '=', 'user')
+      .execute();
+    if (!enabled) await deleteUserSessions(trx, userId);
+  });
+}
+
+/** A pending invitation to a team, addressed to someone who has no account yet. */
+interface PendingInvite {
+  id: number;
+  teamId: number;
+}
+
+async function findInviteForNewAccount(db: Kysely<Database>, token: string): Promise<PendingInvite | undefined> {
+  const row = await db
+    .selectFrom('team_invite')
+    .innerJoin('team', 'team.id', 'team_invite.team_id')
+    .innerJoin('namespace as organization', 'organization.id', 'team.organization_id')
+    .select(['team_invite.id as id', 'team_invite.team_id as teamId'])
+    .where('team_invite.token', '=', token)
+    .where('team_invite.user_id', 'is', null)
+    .where('organization.enabled', '=', 1)
+    .where('organization.deleted_at', 'is', null)
+    .executeTakeFirst();
+  return row;
+}
+
+export interface AccountInvite {
+  /** The invitation's token (the `invite_code` of account creation). */
+  token: string | undefined;
+  /** FEATURE_INVITE_ONLY_USER_CREATION: no account without a valid invitation. */
+  required: boolean;
+}
+
+/**
+ * Self-service account creation: creates the user and, when an invitation token is given and
+ * valid, adds the new account to the inviting team and uses the invitation up, all at once.
+ * With `invite.required`, a missing or unknown invitation refuses the account.
+ */
+export async function createInvitedUser(
+  db: Kysely<Database>,
+  config: QuaysideConfig,
+  input: NewUser,
+  invite: AccountInvite,
+): Promise<Namespace> {
+  if (invite.required && !invite.token) throw new Invalid('input', 'an invitation is required to create an account');
+  const prepared = await prepareUser(config, input);
+  return db.transaction().execute(async (trx) => {
+    const found = invite.token ? await findInviteForNewAccount(trx, invite.token) : undefined;
+    if (invite.required && !found) throw new Invalid('input', 'the invite code is not valid');
+    const user = await insertUser(trx, prepared);
+    if (found) {
+      await trx.insertInto('team_member').values({ team_id: found.teamId, member_id: user.id }).execute();
+      await trx.deleteFrom('team_invite').where('id', '=', found.id).execute();
+    }
+    return user;
+  });
+}
+
+/**
+ * Names of the organizations that would be left without an administrator if this user went away:
+ * the user is in one of their admin teams and no other enabled user is in any of them.
+ */
+export async function soleAdministratorOf(db: Kysely<Database>, userId: number): Promise<string[]> {
+  const administered = await db
+    .selectFrom('team')
+    .innerJoin('team_member', 'team_member.team_id', 'team.id')
+    .innerJoin('namespace as organization', 'organization.id', 'team.organization_id')
+    .select(['organization.id as id', 'organization.name as name'])
+    .distinct()
+    .where('team.role', '=', 'admin')
+    .where('team_member.member_id', '=', userId)
+    .where('organization.deleted_at', 'is', null)
+    .execute();
+  const orphaned: string[] = [];
+  for (const organization of administered) {
+    const otherAdmin = await db
+      .selectFrom('team')
+      .innerJoin('team_member', 'team_member.team_id', 'team.id')
+      .innerJoin('namespace as member', 'member.id', 'team_member.member_id')
+      .select('member.id')
+      .where('team.organization_id', '=', organization.id)
+      .where('team.role', '=', 'admin')
+      .where('member.kind', '=', 'user')
+      .where('member.enabled', '=', 1)
+      .where('member.id', '!=', userId)
+      .limit(1)
+      .executeTakeFirst();
+    if (!otherAdmin) orphaned.push(organization.name);
+  }
+  return orphaned.sort();
+}
+
+/**
+ * Deletes a user account, as Quay does: in one transaction the namespace is renamed to
+ * `deleted~<uuid>` (which no valid name can equal, so the name is free again at once), disabled
+ * and marked deleted; its e-mail address is released; its sessions, tokens, team memberships,
+ * permissions, external logins and robots go; and a namespace_gc item is queued to remove its
+ * repositories and the row itself. Refused while the user is the only administrator of an
+ * organization.
+ */
+export async function deleteUserAccount(db: Kysely<Database>, userId: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const user = await findUserById(trx, userId);
+    if (!user) throw new NotFound('user', 'user account not found');
+    const orphaned = await soleAdministratorOf(trx, userId);
+    if (orphaned.length > 0) {
+      throw new Invalid(
+        'input',
+        `cannot delete the account of ${user.name}: it is the only administrator of organization ${orphaned.join(', ')}; ` +
+          'add another administrator or delete the organization first',
+      );
+    }
+    await trx
+      .updateTable('namespace')
+      .set({ name: tombstoneName(user.uuid), email: null, enabled: 0, deleted_at: nowMs() })
+      .where('id', '=', userId)
+      .execute();
+    await removeLinkedData(trx, userId);
+    await enqueue(trx, 'namespace_gc', { namespace_id: userId, original_name: user.name });
+  });
+}
+
+function tombstoneName(uuid: string): string {
+  return `deleted~${uuid}`;
+}
+
+/** Everything that lets a deleted user act or appear elsewhere; the namespace GC removes the rest. */
+async function removeLinkedData(trx: Kysely<Database>, userId: number): Promise<void> {
+  // Deleting a robot's namespace row cascades to its token, team memberships and permissions.
+  await trx
+    .deleteFrom('namespace')
+    .where('kind', '=', 'robot')
+    .where('id', 'in', (eb) => eb.selectFrom('robot').select('namespace_id').where('owner_id', '=', userId))
+    .execute();
+  await trx.deleteFrom('user_session').where('user_id', '=', userId).execute();
+  await trx.deleteFrom('app_token').where('user_id', '=', userId).execute();
+  await trx.deleteFrom('oauth_access_token').where('namespace_id', '=', userId).execute();
+  await trx.deleteFrom('team_member').where('member_id', '=', userId).execute();
+  await trx.deleteFrom('team_invite').where('user_id', '=', userId).execute();
+  await trx.deleteFrom('repository_permission').where('member_id', '=', userId).execute();
+  await trx
+    .deleteFrom('default_permission')
+    .where((eb) => eb.or([eb('activating_user_id', '=', userId), eb('delegate_member_id', '=', userId)]))
+    .execute();
+  await trx.deleteFrom('federated_login').where('user_id', '=', userId).execute();
 }

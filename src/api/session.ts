@@ -1,0 +1,174 @@
+import { Type as T } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
+import { authorizeOwnAccount } from '../auth/authorize.js';
+import { authenticateUserPassword } from '../auth/credentials.js';
+import type { AppContext } from '../context.js';
+import { DomainError, FreshLoginRequired, Unauthorized } from '../errors.js';
+import { nowMs } from '../model/clock.js';
+import { federatedIdentOf, LDAP_SERVICE } from '../model/federated-logins.js';
+import { createSession, deleteSession, refreshSessionLogin, type UserSession } from '../model/sessions.js';
+import { findUserById, parseDurationSeconds } from '../model/users.js';
+import { countedAuthentication } from '../registry/authenticate.js';
+import { NEXT_CSRF_HEADER, SESSION_COOKIE } from './authenticate.js';
+import type { ApiCall, ApiRouter } from './router.js';
+
+/**
+ * Signing in and out of the web UI: POST /api/v1/signin, /signin/verify and /signout, and
+ * GET /csrf_token. A session lives in the database; the browser holds it in an HttpOnly cookie
+ * and sends its CSRF token in a header on every write.
+ */
+
+const INVALID_CREDENTIALS = 'invalid username or password';
+const FRESH_LOGIN_MESSAGE = 'this change needs a recent sign-in: confirm your password (POST /api/v1/signin/verify)';
+
+function cookieAttributes(ctx: AppContext, maxAgeS: number): string {
+  const secure = ctx.config.PREFERRED_URL_SCHEME === 'https' ? '; Secure' : '';
+  return `Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeS}${secure}`;
+}
+
+function setSessionCookie(ctx: AppContext, reply: FastifyReply, cookieValue: string): void {
+  const lifetime = ctx.config.PERMANENT_SESSION_LIFETIME;
+  reply.header('set-cookie', `${SESSION_COOKIE}=${cookieValue}; ${cookieAttributes(ctx, lifetime)}`);
+}
+
+function clearSessionCookie(ctx: AppContext, reply: FastifyReply): void {
+  reply.header('set-cookie', `${SESSION_COOKIE}=; ${cookieAttributes(ctx, 0)}`);
+  reply.removeHeader(NEXT_CSRF_HEADER);
+}
+
+/**
+ * Starts a browser session for `userId`: stores it, sets the cookie and tells the client its CSRF
+ * token. A session the caller already had is ended, so signing in twice leaves one session.
+ */
+export async function startSession(call: ApiCall<unknown, unknown>, userId: number): Promise<UserSession> {
+  const { ctx, reply, actor } = call;
+  if (actor.session) await deleteSession(ctx.db, actor.session.id);
+  const { session, cookieValue } = await createSession(ctx.db, userId, ctx.config.PERMANENT_SESSION_LIFETIME);
+  setSessionCookie(ctx, reply, cookieValue);
+  reply.header(NEXT_CSRF_HEADER, session.csrf_token);
+  return session;
+}
+
+/** Ends the caller's session (if any) and clears the cookie. */
+export async function endSession(call: ApiCall<unknown, unknown>): Promise<void> {
+  if (call.actor.session) await deleteSession(call.ctx.db, call.actor.session.id);
+  clearSessionCookie(call.ctx, call.reply);
+}
+
+/** A refused password check, answered as Quay's sign-in answers it: 403 with invalidCredentials. */
+function refuseCredentials(reply: FastifyReply, message: string): void {
+  reply.code(403).send({ needsEmailVerification: false, invalidCredentials: true, message });
+}
+
+/** Checks a username and password with the configured backend; undefined (and a 403 sent) when wrong. */
+async function checkPassword(call: ApiCall<unknown, unknown>, username: string, password: string) {
+  try {
+    return await countedAuthentication(call.ctx, 'credentials', () => authenticateUserPassword(call.ctx, username, password));
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    // The backends word their refusals for the person signing in: an unknown account and a wrong
+    // password read the same, and only someone who knew the password learns that it is disabled.
+    refuseCredentials(call.reply, err.message);
+    return undefined;
+  }
+}
+
+/**
+ * Quay's require_fresh_login: a session must have proved the password within FRESH_LOGIN_TIMEOUT
+ * before sensitive account changes. OAuth tokens skip the check (their scopes bound them), and so
+ * do accounts with no password to prove. Throws FreshLoginRequired (401 fresh_login_required).
+ */
+export async function requireFreshLogin(call: ApiCall<unknown, unknown>): Promise<void> {
+  const { ctx, actor } = call;
+  const session = actor.session;
+  if (!session) return;
+  const windowMs = parseDurationSeconds(ctx.config.FRESH_LOGIN_TIMEOUT) * 1000;
+  if (nowMs() - session.login_at <= windowMs) return;
+  const user = await findUserById(ctx.db, session.user_id);
+  if (user && user.password_hash === null && !ctx.directory) return;
+  throw new FreshLoginRequired(FRESH_LOGIN_MESSAGE);
+}
+
+/**
+ * The name to check a signed-in user's password under: their directory identifier when the
+ * account is linked to one (a local name like `alice-1` is not known to LDAP), else their name.
+ */
+async function signInName(ctx: AppContext, user: { id: number; name: string }): Promise<string> {
+  if (!ctx.directory) return user.name;
+  return (await federatedIdentOf(ctx.db, LDAP_SERVICE, user.id)) ?? user.name;
+}
+
+const Credentials = T.Object({
+  username: T.String({ minLength: 1, maxLength: 255 }),
+  password: T.String({ minLength: 1, maxLength: 1024 }),
+  invite_code: T.Optional(T.String({ maxLength: 255 })),
+});
+
+const PasswordOnly = T.Object({ password: T.String({ minLength: 1, maxLength: 1024 }) });
+
+export function registerSessionRoutes(router: ApiRouter): void {
+  router.add({
+    method: 'POST',
+    path: '/api/v1/signin',
+    invalidSessionIsAnonymous: true,
+    summary: 'Sign in with a username and password; sets the session cookie.',
+    tag: 'user',
+    body: Credentials,
+    allowWhenReadOnly: true,
+    internal: true,
+    async handler(call) {
+      const identity = await checkPassword(call, call.body.username, call.body.password);
+      if (identity?.principal.kind !== 'user') return undefined;
+      await startSession(call, identity.principal.id);
+      return { success: true };
+    },
+  });
+
+  router.add({
+    method: 'POST',
+    path: '/api/v1/signin/verify',
+    summary: 'Prove the password of the signed-in user again (fresh login).',
+    tag: 'user',
+    body: PasswordOnly,
+    allowWhenReadOnly: true,
+    internal: true,
+    async handler(call) {
+      const me = authorizeOwnAccount(call.actor, 'user:admin');
+      const identity = await checkPassword(call, await signInName(call.ctx, me), call.body.password);
+      if (!identity) return undefined;
+      if (identity.principal.kind !== 'user' || identity.principal.id !== me.id) {
+        refuseCredentials(call.reply, INVALID_CREDENTIALS);
+        return undefined;
+      }
+      if (call.actor.session) await refreshSessionLogin(call.ctx.db, call.actor.session.id);
+      return { success: true };
+    },
+  });
+
+  router.add({
+    method: 'POST',
+    path: '/api/v1/signout',
+    invalidSessionIsAnonymous: true,
+    summary: 'Sign out: ends this session and clears its cookie.',
+    tag: 'user',
+    allowWhenReadOnly: true,
+    internal: true,
+    async handler(call) {
+      await endSession(call);
+      return { success: true };
+    },
+  });
+
+  router.add({
+    method: 'GET',
+    path: '/csrf_token',
+    summary: "The CSRF token of the caller's session, to send in X-CSRF-Token on writes.",
+    tag: 'session',
+    internal: true,
+    async handler(call) {
+      const session = call.actor.session;
+      if (!session) throw new Unauthorized('sign in first: there is no session');
+      return { csrf_token: session.csrf_token };
+    },
+  });
+}

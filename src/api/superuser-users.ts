@@ -1,0 +1,180 @@
+import { randomInt } from 'node:crypto';
+import { Type as T } from '@sinclair/typebox';
+import { authorizeSuperuser } from '../auth/authorize.js';
+import type { AppContext } from '../context.js';
+import { Invalid, NotFound } from '../errors.js';
+import type { Namespace } from '../model/namespaces.js';
+import {
+  changeUserEmail,
+  changeUserPassword,
+  createUser,
+  deleteUserAccount,
+  findUser,
+  isSuperuser,
+  listUsers,
+  setUserEnabled,
+  validatePassword,
+} from '../model/users.js';
+import type { ApiActor } from './authenticate.js';
+import type { ApiCall, ApiRouter } from './router.js';
+import { requireFreshLogin } from './session.js';
+import { avatarView } from './views.js';
+
+/**
+ * Superuser user management (Quay's endpoints/api/superuser.py): list, create, inspect, change,
+ * disable and delete user accounts. Needs FEATURE_SUPER_USERS, a superuser, the super:user scope
+ * for OAuth tokens, and (as in Quay) a fresh login for sessions.
+ *
+ * `encrypted_password`, which Quay returns for its encrypted-CLI-password feature, is the password
+ * sealed with DATABASE_SECRET_KEY. Quayside does not accept it as a credential: it is there so that
+ * clients reading the field keep working.
+ */
+
+const GENERATED_PASSWORD_LENGTH = 32;
+const GENERATED_PASSWORD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+function generatePassword(): string {
+  let password = '';
+  for (let i = 0; i < GENERATED_PASSWORD_LENGTH; i++) {
+    password += GENERATED_PASSWORD_ALPHABET[randomInt(GENERATED_PASSWORD_ALPHABET.length)];
+  }
+  return password;
+}
+
+/** Quay's superuser view of a user account. */
+function managedUserView(ctx: AppContext, user: Namespace) {
+  return {
+    kind: 'user',
+    name: user.name,
+    username: user.name,
+    email: user.email,
+    verified: true,
+    avatar: avatarView(user.name, user.email, 'user'),
+    super_user: isSuperuser(ctx.config, user),
+    enabled: user.enabled === 1,
+  };
+}
+
+function authorizeUserManagement(ctx: AppContext, actor: ApiActor): void {
+  if (!ctx.config.FEATURE_SUPER_USERS) throw new NotFound('user', 'superuser endpoints are disabled (FEATURE_SUPER_USERS)');
+  authorizeSuperuser(actor);
+}
+
+/** A superuser who has signed in recently (or uses an OAuth token with super:user). */
+async function authorizeManagingUsers(call: ApiCall<unknown, unknown>): Promise<void> {
+  authorizeUserManagement(call.ctx, call.actor);
+  await requireFreshLogin(call);
+}
+
+async function managedUser(ctx: AppContext, username: string): Promise<Namespace> {
+  const user = await findUser(ctx.db, username);
+  if (!user) throw new NotFound('user', `user ${username} not found`);
+  return user;
+}
+
+function refuseUnlessDatabaseAuth(ctx: AppContext, what: string): void {
+  if (ctx.config.AUTHENTICATION_TYPE !== 'Database') throw new Invalid('input', `${what} is only possible when AUTHENTICATION_TYPE is Database`);
+}
+
+const ListQuery = T.Object({ disabled: T.Boolean({ default: true }) });
+
+const NewManagedUser = T.Object({
+  username: T.String({ minLength: 1, maxLength: 255 }),
+  email: T.Optional(T.String({ maxLength: 255 })),
+});
+
+const ManagedUserUpdate = T.Object({
+  password: T.Optional(T.String({ minLength: 1, maxLength: 1024 })),
+  email: T.Optional(T.String({ maxLength: 255 })),
+  enabled: T.Optional(T.Boolean()),
+  superuser: T.Optional(T.Boolean()),
+});
+
+export function registerSuperuserUserRoutes(router: ApiRouter): void {
+  router.add({
+    method: 'GET',
+    path: '/api/v1/superuser/users/',
+    summary: 'List all user accounts (superusers only).',
+    tag: 'superuser',
+    query: ListQuery,
+    async handler(call) {
+      await authorizeManagingUsers(call);
+      const users = await listUsers(call.ctx.db, { includeDisabled: call.query.disabled });
+      return { users: users.map((u) => managedUserView(call.ctx, u)) };
+    },
+  });
+
+  router.add({
+    method: 'POST',
+    path: '/api/v1/superuser/users/',
+    summary: 'Create a user with a generated password (superusers only).',
+    tag: 'superuser',
+    body: NewManagedUser,
+    async handler(call) {
+      const { ctx, body } = call;
+      await authorizeManagingUsers(call);
+      refuseUnlessDatabaseAuth(ctx, 'creating users');
+      const email = body.email === '' ? undefined : body.email;
+      const password = generatePassword();
+      await createUser(ctx.db, ctx.config, { name: body.username, password, email });
+      // The one response that carries a password: the superuser passes it on to the new user.
+      return { username: body.username, email: email ?? null, password, encrypted_password: ctx.secrets.seal(password) };
+    },
+  });
+
+  router.add({
+    method: 'GET',
+    path: '/api/v1/superuser/users/{username}',
+    summary: 'Get a user account (superusers only).',
+    tag: 'superuser',
+    async handler(call) {
+      await authorizeManagingUsers(call);
+      return managedUserView(call.ctx, await managedUser(call.ctx, call.params['username'] ?? ''));
+    },
+  });
+
+  router.add({
+    method: 'PUT',
+    path: '/api/v1/superuser/users/{username}',
+    summary: "Change a user's password or e-mail address, or enable or disable it (superusers only).",
+    tag: 'superuser',
+    body: ManagedUserUpdate,
+    async handler(call) {
+      const { ctx, body } = call;
+      await authorizeManagingUsers(call);
+      const user = await managedUser(ctx, call.params['username'] ?? '');
+      // As in Quay: superusers are managed through configuration, not by each other.
+      if (isSuperuser(ctx.config, user)) throw new Invalid('input', 'superuser accounts cannot be changed here');
+      if (body.superuser !== undefined) {
+        throw new Invalid('input', 'superusers are set in config.yaml (SUPER_USERS) or with `quayside user create --superuser`');
+      }
+      if (body.password !== undefined) {
+        refuseUnlessDatabaseAuth(ctx, 'setting passwords');
+        validatePassword(body.password);
+      }
+      if (body.email !== undefined) {
+        refuseUnlessDatabaseAuth(ctx, 'changing e-mail addresses');
+        if (body.email !== user.email) await changeUserEmail(ctx.db, user.id, body.email);
+      }
+      if (body.enabled !== undefined) await setUserEnabled(ctx.db, user.id, body.enabled);
+      if (body.password !== undefined) await changeUserPassword(ctx.db, user.id, body.password);
+      const view: Record<string, unknown> = managedUserView(ctx, await managedUser(ctx, user.name));
+      if (body.password !== undefined) view['encrypted_password'] = ctx.secrets.seal(body.password);
+      return view;
+    },
+  });
+
+  router.add({
+    method: 'DELETE',
+    path: '/api/v1/superuser/users/{username}',
+    summary: 'Delete a user account; its namespace is cleaned up in the background (superusers only).',
+    tag: 'superuser',
+    async handler(call) {
+      await authorizeManagingUsers(call);
+      const user = await managedUser(call.ctx, call.params['username'] ?? '');
+      if (isSuperuser(call.ctx.config, user)) throw new Invalid('input', 'superuser accounts cannot be deleted');
+      await deleteUserAccount(call.ctx.db, user.id);
+      return undefined;
+    },
+  });
+}
