@@ -127,3 +127,17 @@ export async function verifyAppToken(
   }
   return { user, row };
 }
+
+/** The user's tokens that expire within `windowMs` from now (and have not expired yet). */
+export async function listExpiringAppTokens(db: Kysely<Database>, userId: number, windowMs: number): Promise<AppToken[]> {
+  const now = nowMs();
+  return db
+    .selectFrom('app_token')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('expires_at', 'is not', null)
+    .where('expires_at', '>', now)
+    .where('expires_at', '<=', now + windowMs)
+    .orderBy('created_at')
+    .execute();
+}
