@@ -27,7 +27,7 @@ export async function createApp(config: QuaysideConfig, options: CreateAppOption
   const storage = createStorage(config.storage);
   const tokens = await createRegistryTokens({ db: database.db, config, log });
   const secrets = createSecretBox(resolveDatabaseSecretKey(config));
-  const directory = config.AUTHENTICATION_TYPE === 'LDAP' ? createLdapDirectory(config, database.db) : undefined;
+  const directory = config.AUTHENTICATION_TYPE === 'LDAP' ? createLdapDirectory(config, database.db, { log }) : undefined;
   const metrics = createMetrics();
   const ctx: AppContext = {
     config,

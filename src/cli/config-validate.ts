@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { checkLdap } from '../config/ldap-check.js';
 import { ConfigError } from '../config/load.js';
 import { openDatabase } from '../db/connect.js';
 import { createStorage, storageSelfCheck } from '../storage/index.js';
@@ -34,6 +35,7 @@ async function checkServices(options: ValidateOptions): Promise<string[]> {
   } finally {
     await storage.close();
   }
+  for (const problem of await checkLdap(config)) problems.push(`${problem.key}: ${problem.message}`);
   return problems;
 }
 

@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { createApp } from '../app.js';
 import { openMigratedDatabase } from '../db/connect.js';
+import { type BackgroundWorkers, startBackgroundWorkers } from '../workers/index.js';
 import { type MetricsServer, type MetricsSource, startMetricsServer } from '../metrics/server.js';
 import { action, fail, loadInstanceConfig, withInstanceOptions } from './common.js';
 
@@ -75,13 +76,22 @@ async function runHttpProcess(options: ServeOptions, onListening: (port: number)
   let metrics: MetricsServer | undefined;
   if (cluster.isWorker) answerPrimaryMetricsRequests(registry);
   else metrics = await serveMetrics(options, { contentType: registry.contentType, collect: () => registry.metrics() });
+  // One process runs the background workers: this one when alone, else the worker the primary picks.
+  let workers: BackgroundWorkers | undefined;
+  if (cluster.isWorker) {
+    process.on('message', (message: { runBackgroundWorkers?: boolean }) => {
+      if (message.runBackgroundWorkers && !workers) workers = startBackgroundWorkers(app.ctx);
+    });
+  } else {
+    workers = startBackgroundWorkers(app.ctx);
+  }
   await app.server.listen({ host: options.host, port: parsePort(options.port) });
   onListening((app.server.server.address() as AddressInfo).port);
   let closing = false;
   const shutdown = () => {
     if (closing) return;
     closing = true;
-    Promise.all([app.close(), metrics?.close()]).then(
+    Promise.all([workers?.stop(), app.close(), metrics?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -97,12 +107,18 @@ async function runPrimary(options: ServeOptions, processes: number): Promise<voi
   await database.close();
   let announced = false;
   let stopping = false;
+  let backgroundHost: Worker | undefined;
   const fork = () => {
     const worker = cluster.fork();
     worker.on('message', (message: { listening?: number }) => {
-      if (typeof message.listening === 'number' && !announced) {
+      if (typeof message.listening !== 'number') return;
+      if (!announced) {
         announced = true;
         announce(options.host, message.listening);
+      }
+      if (!backgroundHost || backgroundHost.isDead()) {
+        backgroundHost = worker;
+        worker.send({ runBackgroundWorkers: true });
       }
     });
   };

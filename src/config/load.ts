@@ -150,6 +150,19 @@ function resolveStorage(raw: RawConfig, dataDir: string, problems: ConfigProblem
   return { locations, preference, defaultLocations };
 }
 
+const LDAP_REQUIRED_KEYS = ['LDAP_URI', 'LDAP_BASE_DN', 'LDAP_ADMIN_DN', 'LDAP_ADMIN_PASSWD'] as const;
+
+/** AUTHENTICATION_TYPE: LDAP cannot work without a server, a base DN and the search account. */
+function ldapProblems(raw: RawConfig): ConfigProblem[] {
+  if (raw.AUTHENTICATION_TYPE !== 'LDAP') return [];
+  const blank = (value: string | string[] | undefined) =>
+    value === undefined || (Array.isArray(value) ? value.join('') : value).trim() === '';
+  return LDAP_REQUIRED_KEYS.filter((key) => blank(raw[key])).map((key) => ({
+    key,
+    message: 'is required when AUTHENTICATION_TYPE is LDAP',
+  }));
+}
+
 /** Reads config.yaml (if any), applies defaults and validates. Throws ConfigError naming each bad key. */
 export function loadConfig(options: LoadOptions = {}): QuaysideConfig {
   const env = options.env ?? process.env;
@@ -165,6 +178,7 @@ export function loadConfig(options: LoadOptions = {}): QuaysideConfig {
 
   const semantic: ConfigProblem[] = [];
   const storage = resolveStorage(raw, dataDir, semantic);
+  semantic.push(...ldapProblems(raw));
   for (const option of [raw.DEFAULT_TAG_EXPIRATION]) {
     if (!raw.TAG_EXPIRATION_OPTIONS.includes(option)) {
       semantic.push({ key: 'DEFAULT_TAG_EXPIRATION', message: `"${option}" is not one of TAG_EXPIRATION_OPTIONS` });

@@ -1,9 +1,19 @@
 import type { Kysely } from 'kysely';
 import type { QuaysideConfig } from '../../config/load.js';
 import type { Database } from '../../db/tables.js';
-import type { UserDirectory } from '../directory.js';
+import { LdapDirectory, type LdapDirectoryOptions } from './ldap-directory.js';
 
-/** The LDAP user directory for AUTHENTICATION_TYPE: LDAP. (Being written: see issue 3.) */
-export function createLdapDirectory(_config: QuaysideConfig, _db: Kysely<Database>): UserDirectory {
-  throw new Error('LDAP authentication is not available yet');
+export { LdapAdminCredentialsError, LdapConnector, LdapUnavailableError } from './connection.js';
+export type { DirectoryUser } from './entries.js';
+export { LdapDirectory, type LdapDirectoryOptions } from './ldap-directory.js';
+export { resolveLdapSettings, type LdapSettings } from './settings.js';
+export { LdapUserSearch } from './user-search.js';
+
+/** The LDAP user directory for AUTHENTICATION_TYPE: LDAP. Connects lazily: nothing is contacted here. */
+export function createLdapDirectory(
+  config: QuaysideConfig,
+  db: Kysely<Database>,
+  options: LdapDirectoryOptions = {},
+): LdapDirectory {
+  return new LdapDirectory(config, db, options);
 }
