@@ -87,9 +87,13 @@ function isGlobalReadonlySuperuser(deps: AuthorizeDeps, principal: Principal): b
   return principal.kind === 'user' && deps.config.GLOBAL_READONLY_SUPER_USERS.includes(principal.name);
 }
 
-/** Whether writes are possible at all, whatever the caller's rights. */
+/**
+ * Whether writes are possible at all, whatever the caller's rights. DISABLE_PUSHES does not count
+ * here: it refuses uploads and manifest pushes at the endpoints, while deletes (which need the
+ * push action) keep working.
+ */
 export function registryAcceptsWrites(config: QuaysideConfig): boolean {
-  return config.REGISTRY_STATE !== 'readonly' && !config.DISABLE_PUSHES;
+  return config.REGISTRY_STATE !== 'readonly';
 }
 
 function anonymousAllowed(deps: AuthorizeDeps, principal: Principal): boolean {

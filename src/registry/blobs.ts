@@ -30,6 +30,7 @@ import {
   checkRepository,
   encodeRepositoryPath,
   openRepository,
+  openRepositoryForDelete,
   openRepositoryForPush,
   parseRegistryName,
   queryParam,
@@ -101,8 +102,7 @@ export async function getBlob(call: RepositoryCall, digest: string, head: boolea
 
 export async function deleteBlob(call: RepositoryCall, digest: string): Promise<FastifyReply> {
   parseDigest(digest);
-  // Deleting needs write access, as in Quay (a token holding '*' includes push).
-  const repo = await openRepository(call, 'push');
+  const repo = await openRepositoryForDelete(call);
   const blob = await getRepositoryBlob(call.ctx.db, repo.id, digest);
   await unlinkBlobFromRepository(call.ctx.db, repo.id, blob.id);
   return call.reply.code(202).header('Docker-Content-Digest', digest).header('Content-Length', 0).send();

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authorizeRepository, type RepositoryAction, registryAcceptsWrites, repositoryCreation } from '../auth/authorize.js';
+import { authorizeRepository, type RepositoryAction, repositoryCreation } from '../auth/authorize.js';
 import type { Actor } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { Invalid, NotFound, ReadOnly, RegistryReadOnly, Unauthorized } from '../errors.js';
@@ -34,9 +34,12 @@ export function parseRegistryName(ctx: AppContext, path: string): RepositoryRef 
   return ref;
 }
 
-function assertWritable(ctx: AppContext, repo?: RepositoryWithNamespace): void {
+/** Writes that add content (uploads, manifests) and writes that remove it; DISABLE_PUSHES stops only the first. */
+type WriteKind = 'push' | 'delete';
+
+function assertWritable(ctx: AppContext, kind: WriteKind, repo?: RepositoryWithNamespace): void {
   if (ctx.config.REGISTRY_STATE === 'readonly') throw new RegistryReadOnly();
-  if (!registryAcceptsWrites(ctx.config)) throw new ReadOnly('pushes are disabled on this registry');
+  if (kind === 'push' && ctx.config.DISABLE_PUSHES) throw new ReadOnly('pushes are disabled on this registry');
   // A MIRROR repository takes writes from its mirror robot only; authorize() has checked who is pushing.
   if (repo && repo.state !== 'NORMAL' && repo.state !== 'MIRROR') {
     throw new ReadOnly(`repository is in state ${repo.state} and cannot be written`);
@@ -45,7 +48,7 @@ function assertWritable(ctx: AppContext, repo?: RepositoryWithNamespace): void {
 
 /** Authorizes `action` and loads the repository; a missing one is NAME_UNKNOWN. */
 export async function openRepository(call: RepositoryCall, action: RepositoryAction): Promise<RepositoryWithNamespace> {
-  if (action !== 'pull') assertWritable(call.ctx);
+  if (action !== 'pull') assertWritable(call.ctx, 'push');
   return checkRepository(call, action, await findRepository(call.ctx.db, call.ref));
 }
 
@@ -54,16 +57,23 @@ export async function checkRepository(
   call: RepositoryCall,
   action: RepositoryAction,
   repo: RepositoryWithNamespace | undefined,
+  writeKind: WriteKind = 'push',
 ): Promise<RepositoryWithNamespace> {
   await authorizeRepository(call.ctx, call.actor, call.ref, action, call.path, repo ?? null);
   if (!repo) throw new NotFound('repository', `repository ${formatRepositoryRef(call.ref)} not found`);
-  if (action !== 'pull') assertWritable(call.ctx, repo);
+  if (action !== 'pull') assertWritable(call.ctx, writeKind, repo);
   return repo;
+}
+
+/** For deleting blobs, manifests and tags: write access, as in Quay; allowed while DISABLE_PUSHES is on. */
+export async function openRepositoryForDelete(call: RepositoryCall): Promise<RepositoryWithNamespace> {
+  assertWritable(call.ctx, 'delete');
+  return checkRepository(call, 'push', await findRepository(call.ctx.db, call.ref), 'delete');
 }
 
 /** Checks that the registry accepts writes and that the caller may push to the repository. */
 export async function authorizePush(call: RepositoryCall): Promise<void> {
-  assertWritable(call.ctx);
+  assertWritable(call.ctx, 'push');
   await authorizeRepository(call.ctx, call.actor, call.ref, 'push', call.path);
 }
 
@@ -75,7 +85,7 @@ export async function openRepositoryForPush(call: RepositoryCall): Promise<Repos
   await authorizePush(call);
   const existing = await findRepository(call.ctx.db, call.ref);
   if (existing) {
-    assertWritable(call.ctx, existing);
+    assertWritable(call.ctx, 'push', existing);
     return existing;
   }
   const { principal } = call.actor;
@@ -87,7 +97,7 @@ export async function openRepositoryForPush(call: RepositoryCall): Promise<Repos
     visibility: call.ctx.config.CREATE_PRIVATE_REPO_ON_PUSH ? 'private' : 'public',
     creatorId: principal.id,
   });
-  assertWritable(call.ctx, repo);
+  assertWritable(call.ctx, 'push', repo);
   return repo;
 }
 

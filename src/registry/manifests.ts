@@ -15,6 +15,7 @@ import {
   checkRepository,
   encodeRepositoryPath,
   openRepository,
+  openRepositoryForDelete,
   openRepositoryForPush,
   queryParam,
   type RepositoryCall,
@@ -77,8 +78,7 @@ export async function putManifestHandler(call: RepositoryCall, reference: string
 /** DELETE by digest removes the manifest (and its tags); DELETE by tag removes only the tag. */
 export async function deleteManifestHandler(call: RepositoryCall, reference: string): Promise<FastifyReply> {
   checkReference(reference);
-  // Deleting needs write access, as in Quay (a token holding '*' includes push).
-  const repo = await openRepository(call, 'push');
+  const repo = await openRepositoryForDelete(call);
   if (isDigest(reference)) await deleteManifest(call.ctx.db, repo.id, reference);
   else await deleteTag(call.ctx.db, repo.id, reference);
   return call.reply.code(202).header('Content-Length', 0).send();

@@ -43,6 +43,17 @@ describe.each(testDialects())('configuration-driven registry behaviour (%s)', (d
     expect(res.json()).toMatchObject({ errors: [{ code: 'UNSUPPORTED', message: expect.stringMatching(/disabled/) }] });
   });
 
+  it('DISABLE_PUSHES still lets a writer delete tags, and still serves pulls', async () => {
+    const { alice } = await start({});
+    await alice.pushImage('alice/app', 'v1', randomImage(1));
+    await alice.pushImage('alice/app', 'v2', randomImage(1));
+    registry!.ctx.config.DISABLE_PUSHES = true;
+    expect((await alice.putManifest('alice/app', 'v3', randomImage(1).manifest)).status).toBe(405);
+    expect((await alice.delete('/v2/alice/app/manifests/v1')).status).toBe(202);
+    expect((await alice.getManifest('alice/app', 'v1')).status).toBe(404);
+    expect((await alice.getManifest('alice/app', 'v2')).status).toBe(200);
+  });
+
   it('CREATE_PRIVATE_REPO_ON_PUSH false creates public repositories that anonymous clients can pull', async () => {
     const { alice, anonymous } = await start({ CREATE_PRIVATE_REPO_ON_PUSH: false });
     const image = randomImage(1);
