@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import { createLdapDirectory } from './auth/ldap/index.js';
 import { createRegistryTokens } from './auth/registry-jwt.js';
 import { createSecretBox, resolveDatabaseSecretKey } from './auth/secret-box.js';
@@ -18,11 +18,16 @@ export interface App {
 
 export interface CreateAppOptions {
   logLevel?: string;
+  /** Where log lines go (default: standard output). */
+  logDestination?: DestinationStream;
 }
 
 /** Opens the database (migrating it), the storage locations and the token keys, and builds the HTTP app. */
 export async function createApp(config: QuaysideConfig, options: CreateAppOptions = {}): Promise<App> {
-  const log = pino({ level: options.logLevel ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] });
+  const log = pino(
+    { level: options.logLevel ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    options.logDestination,
+  );
   const database = await openMigratedDatabase(config.database);
   const storage = createStorage(config.storage);
   const tokens = await createRegistryTokens({ db: database.db, config, log });

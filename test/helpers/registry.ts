@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { DestinationStream } from 'pino';
 import { type App, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { AppContext } from '../../src/context.js';
@@ -24,6 +25,8 @@ export interface StartOptions {
   dialect?: TestDialect;
   /** config.yaml keys */
   overrides?: Record<string, unknown>;
+  /** Receives the app's log lines (at logLevel, default QUAYSIDE_TEST_LOG or silent). */
+  log?: { level: string; destination: DestinationStream };
 }
 
 /** Starts the real app on 127.0.0.1 and an ephemeral port, on a fresh SQLite file or PostgreSQL database. */
@@ -37,7 +40,10 @@ export async function startTestRegistry(options: StartOptions = {}): Promise<Tes
     dropDatabase = database.drop;
   }
   const config = loadConfig({ dataDir, overrides, env: {} });
-  const app = await createApp(config, { logLevel: process.env['QUAYSIDE_TEST_LOG'] ?? 'silent' });
+  const app = await createApp(config, {
+    logLevel: options.log?.level ?? process.env['QUAYSIDE_TEST_LOG'] ?? 'silent',
+    logDestination: options.log?.destination,
+  });
   await app.server.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.server.address() as AddressInfo;
   const host = `127.0.0.1:${address.port}`;
