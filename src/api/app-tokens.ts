@@ -26,8 +26,8 @@ import { formatQuayDate } from './views.js';
 
 const TAG = 'appspecifictokens';
 
-/** With no APP_SPECIFIC_TOKEN_EXPIRATION, `?expiring=true` looks this far ahead (Quay's 4 weeks). */
-const DEFAULT_EXPIRING_WINDOW_S = 4 * 7 * 86_400;
+/** The lifetime assumed when APP_SPECIFIC_TOKEN_EXPIRATION is unset (4 weeks), of which the expiring window is a share. */
+const ASSUMED_TOKEN_LIFETIME_S = 4 * 7 * 86_400;
 /** "Expiring soon" means within this share of the configured token lifetime. */
 const EXPIRING_SHARE_OF_LIFETIME = 0.1;
 
@@ -63,7 +63,7 @@ function tokenLifetimeS(config: QuaysideConfig): number | null {
 }
 
 function expiringWindowMs(config: QuaysideConfig): number {
-  const lifetimeS = tokenLifetimeS(config) ?? DEFAULT_EXPIRING_WINDOW_S;
+  const lifetimeS = tokenLifetimeS(config) ?? ASSUMED_TOKEN_LIFETIME_S;
   return Math.max(1, Math.ceil(lifetimeS * EXPIRING_SHARE_OF_LIFETIME)) * 1000;
 }
 

@@ -248,8 +248,8 @@ export async function repositoryListScope(deps: AuthorizeDeps, actor: Identity):
       ? { all: false, namespaceIds: [] }
       : null;
   }
-  if (hasFullSuperuserAccess(deps, actor) || isGlobalReadonlySuperuser(deps, principal)) return { all: true };
   if (repositoryScopeCap(actor) === null) return { all: false, namespaceIds: [] };
+  if (hasFullSuperuserAccess(deps, actor) || isGlobalReadonlySuperuser(deps, principal)) return { all: true };
   const namespaceIds = await administeredOrganizationIds(deps.db, principal.id);
   if (principal.kind === 'user') namespaceIds.push(principal.id);
   return { all: false, namespaceIds, memberId: principal.id };

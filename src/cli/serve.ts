@@ -125,8 +125,9 @@ async function runPrimary(options: ServeOptions, processes: number): Promise<voi
   const aggregator = new AggregatorRegistry();
   await serveMetrics(options, { contentType: aggregator.contentType, collect: () => aggregator.clusterMetrics() });
   for (let i = 0; i < processes; i++) fork();
-  cluster.on('exit', (_worker, code) => {
-    if (!stopping && code !== 0) fork();
+  cluster.on('exit', () => {
+    // Any exit while not stopping is unexpected (even code 0): replace the worker.
+    if (!stopping) fork();
     if (stopping && Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
   });
   const stop = () => {
