@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findNamespace } from '../../src/model/namespaces.js';
+import { createRobot, revealRobotToken } from '../../src/model/robots.js';
 import { run, requireClient, runFails, runOk } from '../helpers/clients.js';
 import { testDialects } from '../helpers/databases.js';
 import { rootfsTar, sha256Digest } from '../helpers/oci-layout.js';
@@ -126,5 +128,40 @@ describe.skipIf(!docker).each(testDialects())('docker against Quayside (%s)', (d
     await d(['image', 'rm', '--force', ...images]);
     const anonymous = await runFails(bin, ['pull', name('alice/dockerapp:v1')], { env, timeoutMs: 60_000 });
     expect(anonymous.stderr).toMatch(AUTH_REFUSED);
+  });
+
+  it('a robot logs in with docker and pushes only where it holds write permission', async () => {
+    const { db, secrets } = ctx.registry.ctx;
+    const alice = (await findNamespace(db, 'alice'))!;
+    const robot = await createRobot(db, secrets, { owner: alice, shortname: 'pusher' });
+    const token = revealRobotToken(secrets, robot);
+    // A repository the robot may write to, and one it may only read.
+    await d(['login', ctx.registry.host, '-u', 'alice', '--password-stdin'], PASSWORD);
+    await d(['pull', name('alice/dockerapp:v1')]);
+    await d(['tag', name('alice/dockerapp:v1'), name('alice/robot-target:seed')]);
+    await d(['tag', name('alice/dockerapp:v1'), name('alice/robot-readonly:seed')]);
+    images.push(name('alice/robot-target:seed'), name('alice/robot-readonly:seed'), name('alice/robot-target:v1'), name('alice/robot-readonly:v1'));
+    await d(['push', name('alice/robot-target:seed')]);
+    await d(['push', name('alice/robot-readonly:seed')]);
+    for (const [repo, role] of [['robot-target', 'write'], ['robot-readonly', 'read']] as const) {
+      const row = await db
+        .selectFrom('repository')
+        .select('id')
+        .where('namespace_id', '=', alice.id)
+        .where('name', '=', repo)
+        .executeTakeFirstOrThrow();
+      await db.insertInto('repository_permission').values({ repository_id: row.id, member_id: robot.id, team_id: null, role }).execute();
+    }
+    await d(['logout', ctx.registry.host]);
+
+    const login = await d(['login', ctx.registry.host, '-u', robot.name, '--password-stdin'], token);
+    expect(login.stdout).toMatch(/Login Succeeded/);
+    await d(['tag', name('alice/dockerapp:v1'), name('alice/robot-target:v1')]);
+    await d(['tag', name('alice/dockerapp:v1'), name('alice/robot-readonly:v1')]);
+    expect(pushedDigest((await d(['push', name('alice/robot-target:v1')])).stdout)).toBe(v1Digest);
+    const refused = await runFails(bin, ['push', name('alice/robot-readonly:v1')], { env, timeoutMs: 60_000 });
+    expect(refused.stderr).toMatch(AUTH_REFUSED);
+    await d(['pull', name('alice/robot-readonly:seed')]);
+    await d(['logout', ctx.registry.host]);
   });
 });
