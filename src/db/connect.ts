@@ -61,6 +61,9 @@ export function openDatabase(config: DatabaseConfig): DatabaseHandle {
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
   const pool = new pg.Pool(pgPoolOptions(config.uri, config.connectionArgs));
+  // An idle pooled connection the server closes (restart, failover, terminated backend) must not
+  // crash the process: the pool drops it and the next query opens a new one.
+  pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }

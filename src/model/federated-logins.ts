@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { QuaysideConfig } from '../config/load.js';
 import type { Database } from '../db/tables.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import { Conflict, DomainError } from '../errors.js';
 import { createNamespace, findNamespace, type Namespace } from './namespaces.js';
 import { parseDurationSeconds, validateEmail } from './users.js';
@@ -81,11 +82,6 @@ export function* candidateNames(ident: string): Generator<string> {
   for (let n = 1; n <= MAX_NAME_SUFFIX; n++) yield `${base}-${n}`;
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
-
 /** A directory address we can store: valid, or null (a malformed address is dropped, not fatal). */
 function usableEmail(email: string | null): string | null {
   if (email === null) return null;
@@ -150,6 +146,9 @@ export async function createFederatedUser(
 ): Promise<Namespace> {
   const email = usableEmail(identity.email);
   if (email !== null && (await emailTakenByOther(db, email))) {
+    // The account holding the address may be this identity's, made by a concurrent first sign-in.
+    const linked = await findFederatedUser(db, identity.service, identity.ident);
+    if (linked) return linked;
     throw new Conflict(`the e-mail address "${email}" is already used by another account`);
   }
   const removedTagExpirationS = parseDurationSeconds(config.DEFAULT_TAG_EXPIRATION);
