@@ -3,16 +3,10 @@ import { authorizeNamespaceAdmin, authorizeSignedIn, organizationRole } from '..
 import type { TeamRole } from '../db/tables.js';
 import { Denied, Invalid, Unauthorized } from '../errors.js';
 import type { Namespace } from '../model/namespaces.js';
-import {
-  findSearchNamespace,
-  organizationMemberIds,
-  type PermissionAccount,
-  robotsByPrefix,
-  teamsByPrefix,
-  usersByPrefix,
-} from '../model/permissions.js';
+import { findSearchNamespace, robotsByPrefix, teamsByPrefix, usersByPrefix } from '../model/permissions.js';
+import { organizationMemberIds } from '../model/teams.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { avatarView } from './views.js';
+import { accountAvatar, teamEntityView, userEntityView } from './views.js';
 
 /**
  * Quay's entity search (endpoints/api/search.py EntitySearch): the users, robots, teams and
@@ -66,18 +60,6 @@ async function namespaceAccess(call: SearchCall): Promise<NamespaceAccess | unde
   return { namespace, organizationRole: null, robots: await administersUserNamespace(call, namespace) };
 }
 
-function accountView(account: PermissionAccount, organizationMembers: Set<number> | undefined) {
-  const isRobot = account.kind === 'robot';
-  const view: Record<string, unknown> = {
-    name: account.name,
-    kind: 'user',
-    is_robot: isRobot,
-    avatar: avatarView(account.name, account.email, isRobot ? 'robot' : 'user'),
-  };
-  if (organizationMembers) view['is_org_member'] = isRobot || organizationMembers.has(account.id);
-  return view;
-}
-
 async function searchEntities(call: SearchCall, rawPrefix: string) {
   authorizeSignedIn(call.actor);
   const prefix = normalizedPrefix(rawPrefix);
@@ -99,15 +81,15 @@ async function searchEntities(call: SearchCall, rawPrefix: string) {
     : undefined;
 
   const results: Record<string, unknown>[] = [
-    ...teams.map((team) => ({ name: team.name, kind: 'team', is_org_member: true, avatar: avatarView(team.name, null, 'team') })),
-    ...accounts.map((account) => accountView(account, members)),
+    ...teams.map((team) => ({ ...teamEntityView(team.name), is_org_member: true })),
+    ...accounts.map((account) => userEntityView(account, members)),
   ];
   if (organization && call.query.includeOrgs && access?.organizationRole === 'admin' && organization.name.startsWith(prefix)) {
     results.push({
       name: organization.name,
       kind: 'org',
       is_org_member: true,
-      avatar: avatarView(organization.name, organization.email, 'org'),
+      avatar: accountAvatar(organization),
     });
   }
   return { results: results.slice(0, MAX_RESULTS) };

@@ -7,16 +7,14 @@ import {
   organizationViewScope,
 } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
-import type { NamespaceKind } from '../db/tables.js';
 import { Invalid, NotFound } from '../errors.js';
-import { findNamespace, type Namespace } from '../model/namespaces.js';
+import { type AccountSummary, findNamespace, type Namespace } from '../model/namespaces.js';
 import {
   createOrganization,
   getOrganization,
   listDirectPermissions,
   listTeamMemberships,
   markOrganizationForDeletion,
-  type OrganizationAccount,
   removeOrganizationMember,
   updateOrganization,
 } from '../model/organizations.js';
@@ -24,7 +22,7 @@ import { parseRobotName } from '../model/robots.js';
 import { ensureAdministratorRemains, listTeamSummaries, type TeamSummary } from '../model/teams.js';
 import { parseDurationSeconds, validateEmail } from '../model/users.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { type AvatarKind, type AvatarView, avatarView } from './views.js';
+import { accountAvatar, type AvatarView, namedTeamView, teamAvatar } from './views.js';
 
 /**
  * Organizations (Quay's endpoints/api/organization.py): create, view, change and delete an
@@ -45,16 +43,6 @@ const UpdateOrganizationBody = T.Object({
     T.Integer({ minimum: 0, description: 'Time-machine window in seconds: one of TAG_EXPIRATION_OPTIONS.' }),
   ),
 });
-
-const AVATAR_KIND: Record<NamespaceKind, AvatarKind> = { user: 'user', organization: 'org', robot: 'robot' };
-
-export function accountAvatar(account: { name: string; email: string | null; kind: NamespaceKind }): AvatarView {
-  return avatarView(account.name, account.email, AVATAR_KIND[account.kind]);
-}
-
-export function teamAvatar(teamName: string): AvatarView {
-  return avatarView(teamName, teamName, 'team');
-}
 
 function orgName(call: ApiCall): string {
   return call.params['orgname'] ?? '';
@@ -117,7 +105,7 @@ function allowedTagExpiration(ctx: AppContext, seconds: number): number {
 // ---- members ----------------------------------------------------------------------------------
 
 interface MemberEntry {
-  account: OrganizationAccount;
+  account: AccountSummary;
   teams: { name: string; avatar: AvatarView }[];
   repositories: string[];
 }
@@ -142,7 +130,7 @@ async function listMembers(ctx: AppContext, organization: Namespace): Promise<Me
       entry = { account: membership.member, teams: [], repositories: [] };
       members.set(membership.member.name, entry);
     }
-    entry.teams.push({ name: membership.teamName, avatar: teamAvatar(membership.teamName) });
+    entry.teams.push(namedTeamView(membership.teamName));
   }
   for (const permission of await listDirectPermissions(ctx.db, organization.id)) {
     members.get(permission.member.name)?.repositories.push(permission.repositoryName);
@@ -161,14 +149,14 @@ async function getMember(ctx: AppContext, organization: Namespace, name: string)
   const permissions = await listDirectPermissions(ctx.db, organization.id, account.id);
   return {
     account,
-    teams: teams.map((m) => ({ name: m.teamName, avatar: teamAvatar(m.teamName) })),
+    teams: teams.map((m) => namedTeamView(m.teamName)),
     repositories: permissions.map((p) => p.repositoryName),
   };
 }
 
 async function listCollaborators(ctx: AppContext, organization: Namespace): Promise<Record<string, unknown>[]> {
   const memberIds = new Set((await listTeamMemberships(ctx.db, organization.id)).map((m) => m.member.id));
-  const collaborators = new Map<string, { account: OrganizationAccount; repositories: string[] }>();
+  const collaborators = new Map<string, { account: AccountSummary; repositories: string[] }>();
   for (const permission of await listDirectPermissions(ctx.db, organization.id)) {
     if (memberIds.has(permission.member.id)) continue;
     let entry = collaborators.get(permission.member.name);

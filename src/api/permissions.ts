@@ -1,5 +1,4 @@
 import { Type as T } from '@sinclair/typebox';
-import { authorizeRepositoryRole } from '../auth/authorize.js';
 import type { RepositoryRole } from '../db/tables.js';
 import { NotFound } from '../errors.js';
 import {
@@ -10,7 +9,6 @@ import {
   grantUserPermission,
   listTeamPermissions,
   listUserPermissions,
-  organizationMemberIds,
   revokeTeamPermission,
   revokeUserPermission,
   type TeamPermission,
@@ -18,9 +16,10 @@ import {
   type UserPermission,
 } from '../model/permissions.js';
 import type { RepositoryWithNamespace } from '../model/repositories.js';
-import { repositoryParam } from './repositories.js';
+import { organizationMemberIds } from '../model/teams.js';
+import { authorizedRepository } from './repositories.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { avatarView } from './views.js';
+import { roleHolderView, teamAvatar } from './views.js';
 
 /**
  * Quay's repository permission resources (endpoints/api/permission.py): the roles users, robots
@@ -36,7 +35,7 @@ const RoleBody = T.Object({
 });
 
 async function administeredRepository(call: ApiCall<unknown, unknown>): Promise<RepositoryWithNamespace> {
-  return authorizeRepositoryRole(call.ctx, call.actor, repositoryParam(call), 'admin');
+  return authorizedRepository(call, 'admin');
 }
 
 function param(call: ApiCall<unknown, unknown>, name: string): string {
@@ -58,14 +57,7 @@ async function organizationMembers(
 }
 
 function userPermissionView(permission: UserPermission, members: Set<number> | undefined) {
-  const view: Record<string, unknown> = {
-    role: permission.role,
-    name: permission.name,
-    is_robot: permission.kind === 'robot',
-    avatar: avatarView(permission.name, permission.email, permission.kind === 'robot' ? 'robot' : 'user'),
-  };
-  if (members) view['is_org_member'] = permission.kind === 'robot' || members.has(permission.id);
-  return view;
+  return { role: permission.role, ...roleHolderView(permission, members) };
 }
 
 async function singleUserPermissionView(call: ApiCall<unknown, unknown>, repo: RepositoryWithNamespace, permission: UserPermission) {
@@ -73,7 +65,7 @@ async function singleUserPermissionView(call: ApiCall<unknown, unknown>, repo: R
 }
 
 function teamPermissionView(permission: TeamPermission) {
-  return { role: permission.role, name: permission.name, avatar: avatarView(permission.name, null, 'team') };
+  return { role: permission.role, name: permission.name, avatar: teamAvatar(permission.name) };
 }
 
 function roleView(role: RepositoryRole) {

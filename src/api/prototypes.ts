@@ -1,7 +1,7 @@
 import { Type as T } from '@sinclair/typebox';
 import { authorizeOrganization } from '../auth/authorize.js';
 import type { Namespace } from '../model/namespaces.js';
-import { organizationMemberIds, type PermissionAccount } from '../model/permissions.js';
+import { organizationMemberIds } from '../model/teams.js';
 import {
   createPrototype,
   deletePrototype,
@@ -10,7 +10,7 @@ import {
   updatePrototypeRole,
 } from '../model/prototypes.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { avatarView } from './views.js';
+import { teamEntityView, userEntityView } from './views.js';
 
 /**
  * Quay's default permissions of an organization (endpoints/api/prototype.py): roles given to a
@@ -35,25 +35,11 @@ async function administeredOrganization(call: ApiCall<unknown, unknown>): Promis
   return authorizeOrganization(call.ctx, call.actor, call.params['orgname'] ?? '', 'admin');
 }
 
-function accountView(account: PermissionAccount, members: Set<number>) {
-  const isRobot = account.kind === 'robot';
-  return {
-    name: account.name,
-    is_robot: isRobot,
-    kind: 'user',
-    is_org_member: isRobot || members.has(account.id),
-    avatar: avatarView(account.name, account.email, isRobot ? 'robot' : 'user'),
-  };
-}
-
 function prototypeView(prototype: Prototype, members: Set<number>) {
   const { delegate } = prototype;
   return {
-    activating_user: prototype.activatingUser ? accountView(prototype.activatingUser, members) : null,
-    delegate:
-      delegate.kind === 'user'
-        ? accountView(delegate.account, members)
-        : { name: delegate.team.name, kind: 'team', avatar: avatarView(delegate.team.name, null, 'team') },
+    activating_user: prototype.activatingUser ? userEntityView(prototype.activatingUser, members) : null,
+    delegate: delegate.kind === 'user' ? userEntityView(delegate.account, members) : teamEntityView(delegate.team.name),
     role: prototype.role,
     id: prototype.uuid,
   };

@@ -5,6 +5,7 @@ import {
   repositoryCreation,
   repositoryRole,
 } from '../auth/authorize.js';
+import type { RepositoryRole } from '../db/tables.js';
 import { Conflict, Denied, Invalid, NotFound, Unauthorized } from '../errors.js';
 import { repositoryRoleAtLeast } from '../model/access.js';
 import { findNamespace, findNamespaceById } from '../model/namespaces.js';
@@ -67,7 +68,7 @@ const VisibilityBody = T.Object({ visibility: Visibility });
 const StateBody = T.Object({ state: T.String({ maxLength: 64 }) });
 
 /** The `{repository}` path parameter (`namespace/name`); a name no repository can have is not found. */
-export function repositoryParam(call: ApiCall<unknown, unknown>): RepositoryRef {
+function repositoryParam(call: ApiCall<unknown, unknown>): RepositoryRef {
   const path = call.params['repository'] ?? '';
   try {
     return parseRepositoryPath(path);
@@ -75,6 +76,14 @@ export function repositoryParam(call: ApiCall<unknown, unknown>): RepositoryRef 
     if (err instanceof Invalid) throw new NotFound('repository', `repository ${path} not found`);
     throw err;
   }
+}
+
+/** The repository of the `{repository}` path parameter, when the caller holds at least `role` on it. */
+export async function authorizedRepository(
+  call: ApiCall<unknown, unknown>,
+  role: RepositoryRole,
+): Promise<RepositoryWithNamespace> {
+  return authorizeRepositoryRole(call.ctx, call.actor, repositoryParam(call), role);
 }
 
 // ---- next_page tokens -------------------------------------------------------------------------
@@ -214,7 +223,7 @@ async function createRepository(call: ApiCall<Static<typeof CreateBody>>) {
 }
 
 async function changeState(call: ApiCall<Static<typeof StateBody>>) {
-  const repo = await authorizeRepositoryRole(call.ctx, call.actor, repositoryParam(call), 'admin');
+  const repo = await authorizedRepository(call, 'admin');
   const { state } = call.body;
   if (state === 'MIRROR' && !call.ctx.config.FEATURE_REPO_MIRROR) {
     throw new Invalid('input', `Unknown Repository State: ${state}`);
@@ -251,7 +260,7 @@ export function registerRepositoriesRoutes(router: ApiRouter): void {
     tag: 'repository',
     query: GetQuery,
     handler: async (call) => {
-      const repo = await authorizeRepositoryRole(call.ctx, call.actor, repositoryParam(call), 'read');
+      const repo = await authorizedRepository(call, 'read');
       return repositoryView(call, repo, call.query.includeTags);
     },
   });
@@ -263,7 +272,7 @@ export function registerRepositoriesRoutes(router: ApiRouter): void {
     tag: 'repository',
     body: UpdateBody,
     handler: async (call) => {
-      const repo = await authorizeRepositoryRole(call.ctx, call.actor, repositoryParam(call), 'write');
+      const repo = await authorizedRepository(call, 'write');
       await setRepositoryDescription(call.ctx.db, repo.id, call.body.description);
       return { success: true };
     },
@@ -276,7 +285,7 @@ export function registerRepositoriesRoutes(router: ApiRouter): void {
     tag: 'repository',
     status: 204,
     handler: async (call) => {
-      const repo = await authorizeRepositoryRole(call.ctx, call.actor, repositoryParam(call), 'admin');
+      const repo = await authorizedRepository(call, 'admin');
       await markRepositoryForDeletion(call.ctx.db, repo);
       return undefined;
     },
@@ -289,7 +298,7 @@ export function registerRepositoriesRoutes(router: ApiRouter): void {
     tag: 'repository',
     body: VisibilityBody,
     handler: async (call) => {
-      const repo = await authorizeRepositoryRole(call.ctx, call.actor, repositoryParam(call), 'admin');
+      const repo = await authorizedRepository(call, 'admin');
       await setRepositoryVisibility(call.ctx.db, repo.id, call.body.visibility);
       return { success: true };
     },

@@ -23,7 +23,7 @@ import {
 } from '../model/robots.js';
 import { registryService } from '../registry/service.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { avatarView, formatQuayDate } from './views.js';
+import { formatQuayDate, namedTeamView } from './views.js';
 
 /**
  * Robot accounts of the signed-in user (/api/v1/user/robots…) and of organizations
@@ -102,7 +102,7 @@ function robotView(robot: Robot, extras: RobotViewExtras = {}): Record<string, u
     unstructured_metadata: robot.unstructuredMetadata,
   };
   if (extras.token !== undefined) view['token'] = extras.token;
-  if (extras.teams) view['teams'] = extras.teams.map((team) => ({ name: team, avatar: avatarView(team, team, 'team') }));
+  if (extras.teams) view['teams'] = extras.teams.map(namedTeamView);
   if (extras.repositories) view['repositories'] = extras.repositories;
   return view;
 }

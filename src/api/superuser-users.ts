@@ -1,6 +1,6 @@
-import { randomInt } from 'node:crypto';
 import { Type as T } from '@sinclair/typebox';
 import { authorizeSuperuser } from '../auth/authorize.js';
+import { randomText, UPPER_CASE_LETTERS_AND_DIGITS } from '../auth/random-text.js';
 import type { AppContext } from '../context.js';
 import { Invalid, NotFound } from '../errors.js';
 import type { Namespace } from '../model/namespaces.js';
@@ -31,14 +31,9 @@ import { avatarView } from './views.js';
  */
 
 const GENERATED_PASSWORD_LENGTH = 32;
-const GENERATED_PASSWORD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 function generatePassword(): string {
-  let password = '';
-  for (let i = 0; i < GENERATED_PASSWORD_LENGTH; i++) {
-    password += GENERATED_PASSWORD_ALPHABET[randomInt(GENERATED_PASSWORD_ALPHABET.length)];
-  }
-  return password;
+  return randomText(GENERATED_PASSWORD_LENGTH, UPPER_CASE_LETTERS_AND_DIGITS);
 }
 
 /** Quay's superuser view of a user account. */

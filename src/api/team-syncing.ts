@@ -4,14 +4,10 @@ import { authorizeTeamSyncSetup } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
 import { Invalid, NotFound } from '../errors.js';
 import { LDAP_SERVICE } from '../model/federated-logins.js';
-import {
-  disableTeamSync,
-  enableTeamSync,
-  findOrganizationTeam,
-  type Team,
-} from '../model/team-sync.js';
+import { disableTeamSync, enableTeamSync } from '../model/team-sync.js';
+import { getTeam, type Team } from '../model/teams.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { avatarView } from './views.js';
+import { teamView } from './views.js';
 
 const PATH = '/api/v1/organization/{orgname}/team/{teamname}/syncing';
 const MAX_DN_LENGTH = 1024;
@@ -22,15 +18,8 @@ const SyncBody = T.Object({
 type SyncBodyValue = Static<typeof SyncBody>;
 
 /** Quay's team view, as returned after a syncing change. */
-function teamView(team: Team) {
-  return {
-    name: team.name,
-    description: team.description,
-    can_view: true,
-    role: team.role,
-    avatar: avatarView(team.name, null, 'team'),
-    new_team: false,
-  };
+function syncedTeamView(team: Team) {
+  return teamView(team, { canView: true, isNew: false });
 }
 
 /** The LDAP directory, when team syncing is available at all (FEATURE_TEAM_SYNCING with LDAP). */
@@ -44,12 +33,8 @@ function syncingDirectory(ctx: AppContext): LdapDirectory {
 
 /** The team being configured, after checking the caller may set up syncing in its organization. */
 async function syncableTeam(call: ApiCall): Promise<Team> {
-  const organizationName = call.params['orgname'] ?? '';
-  const teamName = call.params['teamname'] ?? '';
-  const organization = await authorizeTeamSyncSetup(call.ctx, call.actor, organizationName);
-  const team = await findOrganizationTeam(call.ctx.db, organization.id, teamName);
-  if (!team) throw new NotFound('team', `team ${teamName} not found in organization ${organizationName}`);
-  return team;
+  const organization = await authorizeTeamSyncSetup(call.ctx, call.actor, call.params['orgname'] ?? '');
+  return getTeam(call.ctx.db, organization, call.params['teamname'] ?? '');
 }
 
 export function registerTeamSyncingRoutes(router: ApiRouter): void {
@@ -67,7 +52,7 @@ export function registerTeamSyncingRoutes(router: ApiRouter): void {
       const problem = await directory.groupProblem(groupDn);
       if (problem) throw new Invalid('input', `Could not sync to group: ${problem}`);
       await enableTeamSync(call.ctx.db, team.id, LDAP_SERVICE, { group_dn: groupDn });
-      return teamView(team);
+      return syncedTeamView(team);
     },
   });
 
@@ -80,7 +65,7 @@ export function registerTeamSyncingRoutes(router: ApiRouter): void {
       syncingDirectory(call.ctx);
       const team = await syncableTeam(call);
       await disableTeamSync(call.ctx.db, team.id);
-      return teamView(team);
+      return syncedTeamView(team);
     },
   });
 }

@@ -2,8 +2,9 @@ import { Type as T } from '@sinclair/typebox';
 import { authorizeOrganization, authorizeOrganizationAudit, authorizeOwnAccount, authorizeTeamView } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
 import { Invalid, NotFound } from '../errors.js';
-import { findNamespace, findNamespaceById, type Namespace } from '../model/namespaces.js';
+import { type AccountSummary, findNamespace, findNamespaceById, type Namespace } from '../model/namespaces.js';
 import { parseRobotName } from '../model/robots.js';
+import { isTeamSynced } from '../model/team-sync.js';
 import {
   acceptTeamInvite,
   addOrInviteTeamMember,
@@ -16,19 +17,16 @@ import {
   findTeam,
   getTeam,
   inviteEmailToTeam,
-  isTeamSynced,
   listTeamInvites,
   listTeamMembers,
   listTeamPermissions,
   removeTeamMember,
   type Team,
   type TeamInvite,
-  type TeamMemberAccount,
   updateTeam,
 } from '../model/teams.js';
-import { accountAvatar, teamAvatar } from './organizations.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { avatarView } from './views.js';
+import { avatarView, teamView, userEntityView } from './views.js';
 
 /**
  * Teams of an organization (Quay's endpoints/api/team.py): create, change and delete teams, their
@@ -72,30 +70,12 @@ async function administeredTeam(call: ApiCall): Promise<{ organization: Namespac
   return { organization, team: await getTeam(call.ctx.db, organization, teamName(call)) };
 }
 
-/** Quay's team.py view of one team. */
-function teamView(team: Team, canView: boolean, isNew: boolean): Record<string, unknown> {
-  return {
-    name: team.name,
-    description: team.description,
-    can_view: canView,
-    role: team.role,
-    avatar: teamAvatar(team.name),
-    new_team: isNew,
-  };
-}
-
-function memberView(member: Pick<TeamMemberAccount, 'name' | 'email' | 'kind'>, invited: boolean): Record<string, unknown> {
-  return {
-    name: member.name,
-    kind: 'user',
-    is_robot: member.kind === 'robot',
-    avatar: accountAvatar(member),
-    invited,
-  };
+function memberView(member: AccountSummary, invited: boolean): Record<string, unknown> {
+  return { ...userEntityView(member), invited };
 }
 
 function inviteView(invite: TeamInvite): Record<string, unknown> {
-  if (invite.user) return memberView({ name: invite.user.name, email: invite.user.email, kind: 'user' }, true);
+  if (invite.user) return memberView({ ...invite.user, kind: 'user' }, true);
   const email = invite.email ?? '';
   return { email, kind: 'invite', avatar: avatarView(email, email, 'user'), invited: true };
 }
@@ -110,6 +90,24 @@ async function refuseOnSyncedTeam(ctx: AppContext, team: Team, memberName: strin
   if (await isTeamSynced(ctx.db, team.id)) {
     throw new Invalid('input', `team ${team.name} is synchronized from the directory: change its members there`);
   }
+}
+
+interface MemberChange {
+  organization: Namespace;
+  team: Team;
+  /** The {membername} path parameter. */
+  name: string;
+  /** The user or robot it names; undefined when there is none. */
+  member: Namespace | undefined;
+}
+
+/** What a change to a team's members acts on, after refusing user changes on a synced team. */
+async function memberChange(call: ApiCall): Promise<MemberChange> {
+  const { organization, team } = await administeredTeam(call);
+  const name = call.params['membername'] ?? '';
+  await refuseOnSyncedTeam(call.ctx, team, name);
+  const found = await findNamespace(call.ctx.db, name);
+  return { organization, team, name, member: found?.kind === 'organization' ? undefined : found };
 }
 
 function requireMailing(ctx: AppContext): void {
@@ -140,13 +138,13 @@ function registerTeamRoutes(router: ApiRouter): void {
           role: body.role,
           description: body.description,
         });
-        return teamView(created, true, true);
+        return teamView(created, { canView: true, isNew: true });
       }
       if (existing.role === 'admin' && body.role !== 'admin') {
         await ensureAdministratorRemains(ctx.db, organization, { kind: 'drop-team', teamId: existing.id }, actingUserId(call));
       }
       const updated = await updateTeam(ctx.db, existing, { role: body.role, description: body.description });
-      return teamView(updated, true, false);
+      return teamView(updated, { canView: true, isNew: false });
     },
   });
 
@@ -209,12 +207,9 @@ function registerTeamMemberRoutes(router: ApiRouter): void {
     summary: 'Add a user or robot to a team (with FEATURE_MAILING, users new to the organization are invited).',
     tag: 'team',
     async handler(call) {
-      const { ctx, params } = call;
-      const { organization, team } = await administeredTeam(call);
-      const name = params['membername'] ?? '';
-      await refuseOnSyncedTeam(ctx, team, name);
-      const member = await findNamespace(ctx.db, name);
-      if (!member || member.kind === 'organization') throw new Invalid('input', `unknown user ${name}`);
+      const { ctx } = call;
+      const { organization, team, name, member } = await memberChange(call);
+      if (!member) throw new Invalid('input', `unknown user ${name}`);
       const result = await addOrInviteTeamMember(ctx.db, {
         organization,
         team,
@@ -233,12 +228,9 @@ function registerTeamMemberRoutes(router: ApiRouter): void {
     tag: 'team',
     status: 204,
     async handler(call) {
-      const { ctx, params } = call;
-      const { organization, team } = await administeredTeam(call);
-      const name = params['membername'] ?? '';
-      await refuseOnSyncedTeam(ctx, team, name);
-      const member = await findNamespace(ctx.db, name);
-      if (!member || member.kind === 'organization') throw new NotFound('member', `unknown user ${name}`);
+      const { ctx } = call;
+      const { organization, team, name, member } = await memberChange(call);
+      if (!member) throw new NotFound('member', `unknown user ${name}`);
       if (await deleteUserInvite(ctx.db, team.id, member.id)) return undefined;
       await ensureAdministratorRemains(
         ctx.db,

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { QuaysideConfig } from '../config/load.js';
@@ -39,6 +39,15 @@ export function createSecretBox(keyMaterial: string): SecretBox {
       }
     },
   };
+}
+
+/** Whether `sealed` opens to exactly `presented` (a token someone sent), compared in constant time. */
+export function sealedSecretMatches(secrets: SecretBox, sealed: string, presented: string): boolean {
+  const stored = secrets.open(sealed);
+  if (stored === undefined) return false;
+  const left = Buffer.from(stored, 'utf8');
+  const right = Buffer.from(presented, 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 const GENERATED_KEY_FILE = 'database-secret-key';

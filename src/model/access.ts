@@ -69,21 +69,31 @@ export async function grantedRepositoryRole(
   return best;
 }
 
+/** The organization's teams that `memberId` (a user or robot) belongs to, with their roles. */
+export async function memberTeams(
+  db: Kysely<Database>,
+  organizationId: number,
+  memberId: number,
+): Promise<{ id: number; role: TeamRole }[]> {
+  return db
+    .selectFrom('team')
+    .innerJoin('team_member', 'team_member.team_id', 'team.id')
+    .select(['team.id as id', 'team.role as role'])
+    .where('team.organization_id', '=', organizationId)
+    .where('team_member.member_id', '=', memberId)
+    .execute();
+}
+
 /** The strongest team role `memberId` holds in an organization, or null when in none of its teams. */
 export async function organizationTeamRole(
   db: Kysely<Database>,
   memberId: number,
   organizationId: number,
 ): Promise<TeamRole | null> {
-  const rows = await db
-    .selectFrom('team')
-    .innerJoin('team_member', 'team_member.team_id', 'team.id')
-    .select('team.role')
-    .where('team.organization_id', '=', organizationId)
-    .where('team_member.member_id', '=', memberId)
-    .execute();
   let best: TeamRole | null = null;
-  for (const { role } of rows) if (best === null || TEAM_ROLE_RANK[role] > TEAM_ROLE_RANK[best]) best = role;
+  for (const { role } of await memberTeams(db, organizationId, memberId)) {
+    if (best === null || TEAM_ROLE_RANK[role] > TEAM_ROLE_RANK[best]) best = role;
+  }
   return best;
 }
 

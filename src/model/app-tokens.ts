@@ -1,6 +1,7 @@
-import { randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import type { SecretBox } from '../auth/secret-box.js';
+import { randomText } from '../auth/random-text.js';
+import { type SecretBox, sealedSecretMatches } from '../auth/secret-box.js';
 import type { AppTokenTable, Database } from '../db/tables.js';
 import { Invalid, NotFound } from '../errors.js';
 import { nowMs } from './clock.js';
@@ -16,17 +17,10 @@ export type AppToken = Selectable<AppTokenTable>;
 
 const TOKEN_NAME_LENGTH = 60;
 const TOKEN_SECRET_LENGTH = 60;
-const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const TOKEN_FORMAT = new RegExp(`^[A-Za-z0-9]{${TOKEN_NAME_LENGTH + TOKEN_SECRET_LENGTH}}$`);
 const MAX_TITLE_LENGTH = 255;
 /** last_accessed is written at most this often per token, so that pulls do not write on every request. */
 const LAST_ACCESSED_RESOLUTION_MS = 60_000;
-
-function randomText(length: number): string {
-  let text = '';
-  for (let i = 0; i < length; i++) text += TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)];
-  return text;
-}
 
 export interface NewAppToken {
   userId: number;
@@ -91,12 +85,6 @@ export async function revokeAppToken(db: Kysely<Database>, userId: number, uuid:
   await db.deleteFrom('app_token').where('user_id', '=', userId).where('uuid', '=', uuid).execute();
 }
 
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
 /** The enabled user owning `token` when it is valid and unexpired; records when it was last used. */
 export async function verifyAppToken(
   db: Kysely<Database>,
@@ -110,8 +98,7 @@ export async function verifyAppToken(
     .where('token_name', '=', token.slice(0, TOKEN_NAME_LENGTH))
     .executeTakeFirst();
   if (!row) return undefined;
-  const secret = secrets.open(row.token_secret_encrypted);
-  if (secret === undefined || !sameText(secret, token.slice(TOKEN_NAME_LENGTH))) return undefined;
+  if (!sealedSecretMatches(secrets, row.token_secret_encrypted, token.slice(TOKEN_NAME_LENGTH))) return undefined;
   const now = nowMs();
   if (row.expires_at !== null && row.expires_at <= now) return undefined;
   const user = await db

@@ -3,8 +3,30 @@ import type { Kysely, Selectable } from 'kysely';
 import { Conflict, Invalid } from '../errors.js';
 import type { Database, NamespaceKind, NamespaceTable } from '../db/tables.js';
 import { nowMs } from './clock.js';
+import { enqueue } from './queue.js';
 
 export type Namespace = Selectable<NamespaceTable>;
+
+/** What listings of accounts (users, robots, organizations) need of each: name, kind and e-mail address for its avatar. */
+export interface AccountSummary {
+  id: number;
+  name: string;
+  kind: NamespaceKind;
+  email: string | null;
+}
+
+/** The columns of an AccountSummary, for queries that join `namespace`. */
+export const ACCOUNT_SUMMARY_COLUMNS = [
+  'namespace.id as id',
+  'namespace.name as name',
+  'namespace.kind as kind',
+  'namespace.email as email',
+] as const;
+
+/** The AccountSummary part of a row selected with ACCOUNT_SUMMARY_COLUMNS and more. */
+export function accountSummary(row: AccountSummary): AccountSummary {
+  return { id: row.id, name: row.name, kind: row.kind, email: row.email };
+}
 
 // Quay's namespace rule: lower-case letters, digits, and single separators; 2..255 characters.
 const NAMESPACE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -53,4 +75,20 @@ export async function createNamespace(db: Kysely<Database>, input: NewNamespace)
     .returningAll()
     .executeTakeFirstOrThrow();
   return row;
+}
+
+/**
+ * The step every account deletion shares, as in Quay: the namespace is renamed to
+ * `deleted~<its uuid>` (no valid name can equal it, so the name is free again at once), disabled
+ * and marked deleted, its e-mail address is released, and a namespace_gc item is queued to remove
+ * its repositories and the row itself. Run it in the deleting transaction, beside the removal of
+ * whatever else lets the account act.
+ */
+export async function markNamespaceDeleted(trx: Kysely<Database>, namespace: Namespace): Promise<void> {
+  await trx
+    .updateTable('namespace')
+    .set({ name: `deleted~${namespace.uuid}`, email: null, enabled: 0, deleted_at: nowMs() })
+    .where('id', '=', namespace.id)
+    .execute();
+  await enqueue(trx, 'namespace_gc', { namespace_id: namespace.id, original_name: namespace.name });
 }

@@ -1,5 +1,7 @@
-import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { hashSecret, secretMatchesHash } from '../auth/hashed-secrets.js';
+import { randomText } from '../auth/random-text.js';
 import type { SecretBox } from '../auth/secret-box.js';
 import type { Database, NamespaceKind, OAuthAccessTokenTable, OAuthApplicationTable } from '../db/tables.js';
 import { Invalid, NotFound } from '../errors.js';
@@ -24,25 +26,7 @@ export const ALL_OAUTH_SCOPES = [
 
 const TOKEN_NAME_LENGTH = 40;
 const TOKEN_SECRET_LENGTH = 40;
-const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const TOKEN_FORMAT = new RegExp(`^[A-Za-z0-9]{${TOKEN_NAME_LENGTH + TOKEN_SECRET_LENGTH}}$`);
-
-function randomTokenText(length: number): string {
-  let text = '';
-  for (let i = 0; i < length; i++) text += TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)];
-  return text;
-}
-
-// The secret is 40 random characters (~238 bits), so a fast hash is enough: there is nothing to brute-force.
-function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
-}
-
-function secretMatches(secret: string, storedHash: string): boolean {
-  const actual = Buffer.from(hashSecret(secret), 'hex');
-  const expected = Buffer.from(storedHash, 'hex');
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
-}
 
 export interface NewOAuthApplication {
   namespaceId: number;
@@ -57,7 +41,7 @@ export async function createOAuthApplication(db: Kysely<Database>, input: NewOAu
     .values({
       uuid: randomUUID(),
       namespace_id: input.namespaceId,
-      client_id: input.clientId ?? randomTokenText(20).toUpperCase(),
+      client_id: input.clientId ?? randomText(20).toUpperCase(),
       name: input.name,
       description: input.description ?? '',
       created_at: nowMs(),
@@ -82,8 +66,8 @@ export interface CreatedAccessToken {
 }
 
 export async function createAccessToken(db: Kysely<Database>, input: NewAccessToken): Promise<CreatedAccessToken> {
-  const name = randomTokenText(TOKEN_NAME_LENGTH);
-  const secret = randomTokenText(TOKEN_SECRET_LENGTH);
+  const name = randomText(TOKEN_NAME_LENGTH);
+  const secret = randomText(TOKEN_SECRET_LENGTH);
   const now = nowMs();
   const row = await db
     .insertInto('oauth_access_token')
@@ -118,7 +102,7 @@ export async function verifyAccessToken(db: Kysely<Database>, token: string): Pr
     .selectAll()
     .where('token_name', '=', name)
     .executeTakeFirst();
-  if (!found || !secretMatches(secret, found.token_secret_hash)) return undefined;
+  if (!found || !secretMatchesHash(secret, found.token_secret_hash)) return undefined;
   if (found.expires_at !== null && found.expires_at <= nowMs()) return undefined;
   const user = await db.selectFrom('namespace').selectAll().where('id', '=', found.namespace_id).executeTakeFirst();
   if (!user) return undefined;
@@ -207,8 +191,8 @@ export async function createApplicationWithSecret(
       ...columns,
       uuid: randomUUID(),
       namespace_id: namespaceId,
-      client_id: randomTokenText(CLIENT_ID_LENGTH).toUpperCase(),
-      client_secret_encrypted: secrets.seal(randomTokenText(CLIENT_SECRET_LENGTH)),
+      client_id: randomText(CLIENT_ID_LENGTH).toUpperCase(),
+      client_secret_encrypted: secrets.seal(randomText(CLIENT_SECRET_LENGTH)),
       created_at: nowMs(),
     })
     .returningAll()
@@ -276,7 +260,7 @@ export async function resetClientSecret(
 ): Promise<OAuthApplication> {
   return db
     .updateTable('oauth_application')
-    .set({ client_secret_encrypted: secrets.seal(randomTokenText(CLIENT_SECRET_LENGTH)) })
+    .set({ client_secret_encrypted: secrets.seal(randomText(CLIENT_SECRET_LENGTH)) })
     .where('id', '=', application.id)
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -1,11 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { QuaysideConfig } from '../config/load.js';
-import type { Database, NamespaceKind } from '../db/tables.js';
+import type { Database } from '../db/tables.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import { Conflict, NotFound } from '../errors.js';
 import { nowMs } from './clock.js';
-import { createNamespace, findNamespace, type Namespace } from './namespaces.js';
-import { enqueue } from './queue.js';
+import {
+  ACCOUNT_SUMMARY_COLUMNS,
+  type AccountSummary,
+  accountSummary,
+  createNamespace,
+  findNamespace,
+  markNamespaceDeleted,
+  type Namespace,
+} from './namespaces.js';
+import { deleteRobotsOwnedBy } from './robots.js';
 import { parseDurationSeconds, validateEmail } from './users.js';
 
 /** The team every organization starts with; its members administer the organization. */
@@ -31,11 +39,6 @@ export async function createOrganization(
     if (isUniqueViolation(err)) throw new Conflict(`the name "${input.name}" is already taken`);
     throw err;
   }
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 async function insertOrganization(
@@ -107,11 +110,6 @@ export async function updateOrganization(
     .executeTakeFirstOrThrow();
 }
 
-/** The name a deleted namespace carries until the GC worker removes it: not a valid name, so it never collides. */
-function deletedNamespaceName(): string {
-  return `deleted~${randomUUID()}`;
-}
-
 /**
  * Marks an organization deleted, as Quay does: it is renamed and disabled at once (its name is free
  * again), its teams, robots and OAuth applications are removed, and the namespace_gc queue gets the
@@ -119,31 +117,18 @@ function deletedNamespaceName(): string {
  */
 export async function markOrganizationForDeletion(db: Kysely<Database>, organization: Namespace): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('namespace')
-      .set({ name: deletedNamespaceName(), email: null, enabled: 0, deleted_at: nowMs() })
-      .where('id', '=', organization.id)
-      .execute();
+    await markNamespaceDeleted(trx, organization);
     await trx.deleteFrom('team').where('organization_id', '=', organization.id).execute();
     await trx.deleteFrom('default_permission').where('organization_id', '=', organization.id).execute();
     await trx.deleteFrom('oauth_application').where('namespace_id', '=', organization.id).execute();
-    const robots = trx.selectFrom('robot').select('namespace_id').where('owner_id', '=', organization.id);
-    await trx.deleteFrom('namespace').where('kind', '=', 'robot').where('id', 'in', robots).execute();
-    await enqueue(trx, 'namespace_gc', { namespace_id: organization.id });
+    await deleteRobotsOwnedBy(trx, organization.id);
   });
 }
 
 // ---- members and collaborators --------------------------------------------------------------
 
-export interface OrganizationAccount {
-  id: number;
-  name: string;
-  kind: NamespaceKind;
-  email: string | null;
-}
-
 export interface TeamMembership {
-  member: OrganizationAccount;
+  member: AccountSummary;
   teamId: number;
   teamName: string;
 }
@@ -154,27 +139,20 @@ export async function listTeamMemberships(db: Kysely<Database>, organizationId: 
     .selectFrom('team')
     .innerJoin('team_member', 'team_member.team_id', 'team.id')
     .innerJoin('namespace', 'namespace.id', 'team_member.member_id')
-    .select([
-      'namespace.id as id',
-      'namespace.name as name',
-      'namespace.kind as kind',
-      'namespace.email as email',
-      'team.id as team_id',
-      'team.name as team_name',
-    ])
+    .select([...ACCOUNT_SUMMARY_COLUMNS, 'team.id as team_id', 'team.name as team_name'])
     .where('team.organization_id', '=', organizationId)
     .orderBy('namespace.name')
     .orderBy('team.id')
     .execute();
   return rows.map((r) => ({
-    member: { id: r.id, name: r.name, kind: r.kind, email: r.email },
+    member: accountSummary(r),
     teamId: r.team_id,
     teamName: r.team_name,
   }));
 }
 
 export interface DirectPermission {
-  member: OrganizationAccount;
+  member: AccountSummary;
   repositoryName: string;
 }
 
@@ -191,19 +169,13 @@ export async function listDirectPermissions(
     .selectFrom('repository_permission')
     .innerJoin('repository', 'repository.id', 'repository_permission.repository_id')
     .innerJoin('namespace', 'namespace.id', 'repository_permission.member_id')
-    .select([
-      'namespace.id as id',
-      'namespace.name as name',
-      'namespace.kind as kind',
-      'namespace.email as email',
-      'repository.name as repository_name',
-    ])
+    .select([...ACCOUNT_SUMMARY_COLUMNS, 'repository.name as repository_name'])
     .where('repository.namespace_id', '=', organizationId)
     .where('repository.state', '!=', 'MARKED_FOR_DELETION');
   query = memberId === undefined ? query.where('namespace.kind', '=', 'user') : query.where('namespace.id', '=', memberId);
   const rows = await query.orderBy('namespace.name').orderBy('repository.name').execute();
   return rows.map((r) => ({
-    member: { id: r.id, name: r.name, kind: r.kind, email: r.email },
+    member: accountSummary(r),
     repositoryName: r.repository_name,
   }));
 }

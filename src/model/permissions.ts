@@ -1,14 +1,15 @@
 import { type Kysely, type SqlBool, sql } from 'kysely';
 import type { Database, RepositoryRole } from '../db/tables.js';
 import { Invalid, NotFound } from '../errors.js';
-import { findNamespace, type Namespace } from './namespaces.js';
+import { ACCOUNT_SUMMARY_COLUMNS, findNamespace, type Namespace } from './namespaces.js';
 import type { RepositoryWithNamespace } from './repositories.js';
 import { parseRobotName } from './robots.js';
+import { findTeam } from './teams.js';
 
 /**
  * Explicit repository permissions of users, robots and teams (Quay's RepositoryPermission), with
- * Quay's rules for who may hold one, and the account and team look-ups the permission and
- * entity-search endpoints share. Whether a caller may change permissions is decided elsewhere.
+ * Quay's rules for who may hold one, and the account and team searches of the permission and
+ * entity-search endpoints. Whether a caller may change permissions is decided elsewhere.
  */
 
 /** A user or robot account that can hold a repository permission. */
@@ -35,11 +36,17 @@ export interface TeamPermission extends OrganizationTeam {
 function accountQuery(db: Kysely<Database>) {
   return db
     .selectFrom('namespace')
-    .select(['namespace.id as id', 'namespace.name as name', 'namespace.kind as kind', 'namespace.email as email'])
+    .select(ACCOUNT_SUMMARY_COLUMNS)
     .where('namespace.deleted_at', 'is', null);
 }
 
-function asAccount(row: { id: number; name: string; kind: string; email: string | null }): PermissionAccount {
+/** A user or robot account from its namespace columns. */
+export function asPermissionAccount(row: {
+  id: number;
+  name: string;
+  kind: string | null;
+  email: string | null;
+}): PermissionAccount {
   return { id: row.id, name: row.name, kind: row.kind === 'robot' ? 'robot' : 'user', email: row.email };
 }
 
@@ -49,43 +56,12 @@ export async function findPermissionAccount(db: Kysely<Database>, name: string):
     .where('namespace.name', '=', name)
     .where('namespace.kind', 'in', ['user', 'robot'])
     .executeTakeFirst();
-  return row ? asAccount(row) : undefined;
+  return row ? asPermissionAccount(row) : undefined;
 }
 
 /** Whether `account` is a robot owned by `namespaceName` (robots may only be granted rights there). */
 export function isRobotOf(account: PermissionAccount, namespaceName: string): boolean {
   return account.kind === 'robot' && parseRobotName(account.name)?.owner === namespaceName;
-}
-
-export async function findOrganizationTeam(
-  db: Kysely<Database>,
-  organizationId: number,
-  name: string,
-): Promise<OrganizationTeam | undefined> {
-  return db
-    .selectFrom('team')
-    .select(['id', 'name'])
-    .where('organization_id', '=', organizationId)
-    .where('name', '=', name)
-    .executeTakeFirst();
-}
-
-/** Of `candidateIds`, those that belong to a team of the organization. */
-export async function organizationMemberIds(
-  db: Kysely<Database>,
-  organizationId: number,
-  candidateIds: readonly number[],
-): Promise<Set<number>> {
-  if (candidateIds.length === 0) return new Set();
-  const rows = await db
-    .selectFrom('team_member')
-    .innerJoin('team', 'team.id', 'team_member.team_id')
-    .select('team_member.member_id')
-    .distinct()
-    .where('team.organization_id', '=', organizationId)
-    .where('team_member.member_id', 'in', [...candidateIds])
-    .execute();
-  return new Set(rows.map((r) => r.member_id));
 }
 
 // ---- user and robot permissions ------------------------------------------------------------------
@@ -94,19 +70,13 @@ function userPermissionQuery(db: Kysely<Database>, repositoryId: number) {
   return db
     .selectFrom('repository_permission')
     .innerJoin('namespace', 'namespace.id', 'repository_permission.member_id')
-    .select([
-      'namespace.id as id',
-      'namespace.name as name',
-      'namespace.kind as kind',
-      'namespace.email as email',
-      'repository_permission.role as role',
-    ])
+    .select([...ACCOUNT_SUMMARY_COLUMNS, 'repository_permission.role as role'])
     .where('repository_permission.repository_id', '=', repositoryId);
 }
 
 export async function listUserPermissions(db: Kysely<Database>, repositoryId: number): Promise<UserPermission[]> {
   const rows = await userPermissionQuery(db, repositoryId).orderBy('namespace.name').execute();
-  return rows.map((r) => ({ ...asAccount(r), role: r.role }));
+  return rows.map((r) => ({ ...asPermissionAccount(r), role: r.role }));
 }
 
 export async function findUserPermission(
@@ -115,7 +85,7 @@ export async function findUserPermission(
   memberId: number,
 ): Promise<UserPermission | undefined> {
   const row = await userPermissionQuery(db, repositoryId).where('namespace.id', '=', memberId).executeTakeFirst();
-  return row ? { ...asAccount(row), role: row.role } : undefined;
+  return row ? { ...asPermissionAccount(row), role: row.role } : undefined;
 }
 
 /** The permission of `username` on the repository; NotFound when the account or its permission is missing. */
@@ -218,10 +188,9 @@ export async function getTeamPermission(
 }
 
 async function repositoryTeam(db: Kysely<Database>, repo: RepositoryWithNamespace, teamName: string): Promise<OrganizationTeam> {
-  const team =
-    repo.namespace_kind === 'organization' ? await findOrganizationTeam(db, repo.namespace_id, teamName) : undefined;
+  const team = repo.namespace_kind === 'organization' ? await findTeam(db, repo.namespace_id, teamName) : undefined;
   if (!team) throw new Invalid('input', `No team ${teamName} in organization ${repo.namespace_name}`);
-  return team;
+  return { id: team.id, name: team.name };
 }
 
 /** Gives a team of the repository's organization `role` on the repository, replacing any role it held. */
@@ -269,7 +238,7 @@ export async function usersByPrefix(db: Kysely<Database>, prefix: string, limit:
     .orderBy('namespace.name')
     .limit(limit)
     .execute();
-  return rows.map(asAccount);
+  return rows.map(asPermissionAccount);
 }
 
 /** Robots of `owner` whose full (`owner+short`) or short names start with `prefix`. */
@@ -286,7 +255,7 @@ export async function robotsByPrefix(
     .orderBy('namespace.name')
     .limit(limit)
     .execute();
-  return rows.map(asAccount);
+  return rows.map(asPermissionAccount);
 }
 
 export async function teamsByPrefix(

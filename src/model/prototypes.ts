@@ -5,12 +5,13 @@ import { Invalid, NotFound } from '../errors.js';
 import { nowMs } from './clock.js';
 import type { Namespace } from './namespaces.js';
 import {
-  findOrganizationTeam,
+  asPermissionAccount,
   findPermissionAccount,
   isRobotOf,
   type OrganizationTeam,
   type PermissionAccount,
 } from './permissions.js';
+import { findTeam } from './teams.js';
 
 /**
  * An organization's default permissions (Quay's permission prototypes): when someone (anyone, or
@@ -60,9 +61,9 @@ function prototypeQuery(db: Kysely<Database>, organizationId: number) {
 
 type PrototypeRow = Awaited<ReturnType<ReturnType<typeof prototypeQuery>['executeTakeFirstOrThrow']>>;
 
+/** The account of a left join: null when the row names none. */
 function account(id: number | null, name: string | null, kind: string | null, email: string | null): PermissionAccount | null {
-  if (id === null || name === null) return null;
-  return { id, name, kind: kind === 'robot' ? 'robot' : 'user', email };
+  return id === null || name === null ? null : asPermissionAccount({ id, name, kind, email });
 }
 
 function toPrototype(row: PrototypeRow): Prototype | undefined {
@@ -114,7 +115,7 @@ async function resolveDelegate(
     const member = await organizationAccount(db, organization, delegate.name);
     if (member) return { memberId: member.id, teamId: null };
   } else {
-    const team = await findOrganizationTeam(db, organization.id, delegate.name);
+    const team = await findTeam(db, organization.id, delegate.name);
     if (team) return { memberId: null, teamId: team.id };
   }
   throw new Invalid('input', 'Missing delegate user or team');

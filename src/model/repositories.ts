@@ -110,18 +110,21 @@ export async function ensureRepository(
  */
 export type RepositoryListScope = { all: true } | { all: false; namespaceIds: number[]; memberId?: number };
 
-/** The filter a RepositoryListScope puts on a query over `repository`. */
-export function readableBy(
+/**
+ * What grants the scope a repository apart from public visibility: the repository is in one of
+ * the scope's namespaces, or `memberId` holds a permission on it, directly or through a team.
+ */
+function grantConditions(
   eb: ExpressionBuilder<Database, 'repository'>,
   db: Kysely<Database>,
   scope: Extract<RepositoryListScope, { all: false }>,
-): Expression<SqlBool> {
-  const visible: Expression<SqlBool>[] = [eb('repository.visibility', '=', 'public')];
-  if (scope.namespaceIds.length > 0) visible.push(eb('repository.namespace_id', 'in', scope.namespaceIds));
+): Expression<SqlBool>[] {
+  const granted: Expression<SqlBool>[] = [];
+  if (scope.namespaceIds.length > 0) granted.push(eb('repository.namespace_id', 'in', scope.namespaceIds));
   if (scope.memberId !== undefined) {
     const memberId = scope.memberId;
     const teams = db.selectFrom('team_member').select('team_id').where('team_member.member_id', '=', memberId);
-    visible.push(
+    granted.push(
       eb.exists(
         eb
           .selectFrom('repository_permission')
@@ -131,7 +134,26 @@ export function readableBy(
       ),
     );
   }
-  return eb.or(visible);
+  return granted;
+}
+
+/** The filter a RepositoryListScope puts on a query over `repository`. */
+export function readableBy(
+  eb: ExpressionBuilder<Database, 'repository'>,
+  db: Kysely<Database>,
+  scope: Extract<RepositoryListScope, { all: false }>,
+): Expression<SqlBool> {
+  return eb.or([eb('repository.visibility', '=', 'public'), ...grantConditions(eb, db, scope)]);
+}
+
+/** The part of that filter that comes from rights rather than public visibility. */
+export function grantedBy(
+  eb: ExpressionBuilder<Database, 'repository'>,
+  db: Kysely<Database>,
+  scope: Extract<RepositoryListScope, { all: false }>,
+): Expression<SqlBool> {
+  const granted = grantConditions(eb, db, scope);
+  return granted.length > 0 ? eb.or(granted) : sql<SqlBool>`1 = 0`;
 }
 
 /** Repository paths ("ns/name") in lexical order after `last`, limited to what the scope allows. */

@@ -1,8 +1,9 @@
-import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database, NamespaceKind, RepositoryState, RepositoryVisibility } from '../db/tables.js';
 import { Invalid } from '../errors.js';
 import { enqueue } from './queue.js';
 import {
+  grantedBy,
   parseRepositoryPath,
   type RepositoryListScope,
   type RepositoryWithNamespace,
@@ -65,33 +66,6 @@ export function validateRepositoryName(namespace: string, name: string, allowNes
   if (!allowNested && name.includes('/')) {
     throw new Invalid('name', `nested repository names such as "${name}" are disabled on this registry`);
   }
-}
-
-/**
- * The part of the scope that comes from rights rather than public visibility: repositories in the
- * scope's namespaces and those its member holds a permission on, directly or through a team.
- */
-function grantedBy(
-  eb: ExpressionBuilder<Database, 'repository'>,
-  db: Kysely<Database>,
-  scope: Extract<RepositoryListScope, { all: false }>,
-): Expression<SqlBool> {
-  const granted: Expression<SqlBool>[] = [];
-  if (scope.namespaceIds.length > 0) granted.push(eb('repository.namespace_id', 'in', scope.namespaceIds));
-  if (scope.memberId !== undefined) {
-    const memberId = scope.memberId;
-    const teams = db.selectFrom('team_member').select('team_id').where('team_member.member_id', '=', memberId);
-    granted.push(
-      eb.exists(
-        eb
-          .selectFrom('repository_permission')
-          .select('repository_permission.id')
-          .whereRef('repository_permission.repository_id', '=', 'repository.id')
-          .where((p) => p.or([p('repository_permission.member_id', '=', memberId), p('repository_permission.team_id', 'in', teams)])),
-      ),
-    );
-  }
-  return granted.length > 0 ? eb.or(granted) : sql<SqlBool>`1 = 0`;
 }
 
 /** One page of the repositories the scope may read, ordered by namespace then name. */

@@ -1,9 +1,11 @@
-import { randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { SecretBox } from '../auth/secret-box.js';
+import { randomText, UPPER_CASE_LETTERS_AND_DIGITS } from '../auth/random-text.js';
+import { type SecretBox, sealedSecretMatches } from '../auth/secret-box.js';
 import type { Database, RepositoryRole, RepositoryVisibility } from '../db/tables.js';
 import { Conflict, Invalid, NotFound } from '../errors.js';
 import { nowMs } from './clock.js';
+import { parseStoredJsonObject } from './json-text.js';
 import { findNamespace, type Namespace } from './namespaces.js';
 
 /** Robot accounts: `owner+short`, a namespace row of kind 'robot' plus its token and description. */
@@ -11,7 +13,6 @@ import { findNamespace, type Namespace } from './namespaces.js';
 const ROBOT_SHORTNAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const TOKEN_LENGTH = 64;
 export const MAX_DESCRIPTION_LENGTH = 255;
-const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 export function formatRobotName(owner: string, shortname: string): string {
   return `${owner}+${shortname}`;
@@ -34,9 +35,7 @@ export function validateRobotShortname(shortname: string): void {
 }
 
 export function generateRobotToken(): string {
-  let token = '';
-  for (let i = 0; i < TOKEN_LENGTH; i++) token += TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)];
-  return token;
+  return randomText(TOKEN_LENGTH, UPPER_CASE_LETTERS_AND_DIGITS);
 }
 
 export interface Robot {
@@ -75,20 +74,13 @@ function robotQuery(db: Kysely<Database>) {
 type RobotRow = Awaited<ReturnType<ReturnType<typeof robotQuery>['executeTakeFirstOrThrow']>>;
 
 function toRobot(row: RobotRow): Robot {
-  let metadata: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = JSON.parse(row.unstructured_metadata);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) metadata = parsed as Record<string, unknown>;
-  } catch {
-    // Stored by us as JSON; an unreadable value shows as empty rather than failing the listing.
-  }
   return {
     id: row.id,
     name: row.name,
     ownerId: row.owner_id,
     ownerName: row.owner_name,
     description: row.description,
-    unstructuredMetadata: metadata,
+    unstructuredMetadata: parseStoredJsonObject(row.unstructured_metadata),
     createdAt: row.created_at,
     lastAccessed: row.last_accessed,
     enabled: row.robot_enabled === 1 && row.owner_enabled === 1,
@@ -194,10 +186,10 @@ export async function deleteRobot(db: Kysely<Database>, robot: Robot): Promise<v
   await db.deleteFrom('namespace').where('id', '=', robot.id).where('kind', '=', 'robot').execute();
 }
 
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  return left.length === right.length && timingSafeEqual(left, right);
+/** Deletes every robot of a user or organization, as deleteRobot does one. */
+export async function deleteRobotsOwnedBy(db: Kysely<Database>, ownerId: number): Promise<void> {
+  const robots = db.selectFrom('robot').select('namespace_id').where('owner_id', '=', ownerId);
+  await db.deleteFrom('namespace').where('kind', '=', 'robot').where('id', 'in', robots).execute();
 }
 
 /** The robot named `fullName` when `token` is its token and both it and its owner are enabled. */
@@ -209,8 +201,7 @@ export async function verifyRobotToken(
 ): Promise<Robot | undefined> {
   const robot = await findRobot(db, fullName);
   if (!robot?.enabled) return undefined;
-  const stored = secrets.open(robot.tokenEncrypted);
-  return stored !== undefined && sameText(stored, token) ? robot : undefined;
+  return sealedSecretMatches(secrets, robot.tokenEncrypted, token) ? robot : undefined;
 }
 
 /** One repository permission held directly by a robot. */

@@ -1,5 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { hashSecret, secretMatchesHash } from '../auth/hashed-secrets.js';
 import type { Database, UserSessionTable } from '../db/tables.js';
 import { nowMs } from './clock.js';
 import type { Namespace } from './namespaces.js';
@@ -16,10 +17,6 @@ const NAME_BYTES = 18;
 const SECRET_BYTES = 32;
 /** Sessions are extended on use, but not written more than once a minute. */
 const RENEWAL_RESOLUTION_MS = 60_000;
-
-function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
-}
 
 export interface CreatedSession {
   session: UserSession;
@@ -61,9 +58,7 @@ export async function findSession(
     .where('token_name', '=', cookieValue.slice(0, dot))
     .executeTakeFirst();
   if (!session) return undefined;
-  const actual = Buffer.from(hashSecret(cookieValue.slice(dot + 1)), 'hex');
-  const expected = Buffer.from(session.token_secret_hash, 'hex');
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return undefined;
+  if (!secretMatchesHash(cookieValue.slice(dot + 1), session.token_secret_hash)) return undefined;
   const now = nowMs();
   if (session.expires_at <= now) return undefined;
   const user = await db

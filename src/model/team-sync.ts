@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import type { Database, TeamSyncTable, TeamTable } from '../db/tables.js';
+import type { Database, TeamSyncTable } from '../db/tables.js';
 import { nowMs } from './clock.js';
 
 /**
@@ -8,25 +8,11 @@ import { nowMs } from './clock.js';
  * members come from the group only; robots stay under manual control.
  */
 
-export type Team = Selectable<TeamTable>;
 export type TeamSync = Selectable<TeamSyncTable>;
 
 /** What a synced team points at: the group's DN (relative to LDAP_BASE_DN, as Quay stores it, or absolute). */
 export interface TeamSyncConfig {
   group_dn: string;
-}
-
-export async function findOrganizationTeam(
-  db: Kysely<Database>,
-  organizationId: number,
-  name: string,
-): Promise<Team | undefined> {
-  return db
-    .selectFrom('team')
-    .selectAll()
-    .where('organization_id', '=', organizationId)
-    .where('name', '=', name)
-    .executeTakeFirst();
 }
 
 /**

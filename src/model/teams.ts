@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import type { Database, NamespaceKind, RepositoryRole, RepositoryVisibility, TeamRole, TeamTable } from '../db/tables.js';
+import type { Database, RepositoryRole, RepositoryVisibility, TeamRole, TeamTable } from '../db/tables.js';
 import { Conflict, Invalid, NotFound } from '../errors.js';
+import { memberTeams } from './access.js';
 import { nowMs } from './clock.js';
-import type { Namespace } from './namespaces.js';
+import { ACCOUNT_SUMMARY_COLUMNS, type AccountSummary, type Namespace } from './namespaces.js';
 import { validateEmail } from './users.js';
 
 /**
@@ -45,14 +46,25 @@ export async function getTeam(db: Kysely<Database>, organization: Namespace, nam
 
 /** The ids of the organization's teams that `memberId` (a user or robot) belongs to. */
 export async function memberTeamIds(db: Kysely<Database>, organizationId: number, memberId: number): Promise<number[]> {
+  return (await memberTeams(db, organizationId, memberId)).map((team) => team.id);
+}
+
+/** Of `candidateIds`, those that belong to a team of the organization. */
+export async function organizationMemberIds(
+  db: Kysely<Database>,
+  organizationId: number,
+  candidateIds: readonly number[],
+): Promise<Set<number>> {
+  if (candidateIds.length === 0) return new Set();
   const rows = await db
-    .selectFrom('team')
-    .innerJoin('team_member', 'team_member.team_id', 'team.id')
-    .select('team.id')
+    .selectFrom('team_member')
+    .innerJoin('team', 'team.id', 'team_member.team_id')
+    .select('team_member.member_id')
+    .distinct()
     .where('team.organization_id', '=', organizationId)
-    .where('team_member.member_id', '=', memberId)
+    .where('team_member.member_id', 'in', [...candidateIds])
     .execute();
-  return rows.map((r) => r.id);
+  return new Set(rows.map((r) => r.member_id));
 }
 
 export async function isTeamMember(db: Kysely<Database>, teamId: number, memberId: number): Promise<boolean> {
@@ -116,11 +128,6 @@ export async function listTeamSummaries(db: Kysely<Database>, organizationId: nu
   }));
 }
 
-export async function isTeamSynced(db: Kysely<Database>, teamId: number): Promise<boolean> {
-  const row = await db.selectFrom('team_sync').select('team_id').where('team_id', '=', teamId).executeTakeFirst();
-  return row !== undefined;
-}
-
 export async function createTeam(
   db: Kysely<Database>,
   organization: Namespace,
@@ -163,18 +170,11 @@ export async function deleteTeam(db: Kysely<Database>, team: Team): Promise<void
 
 // ---- members --------------------------------------------------------------------------------
 
-export interface TeamMemberAccount {
-  id: number;
-  name: string;
-  kind: NamespaceKind;
-  email: string | null;
-}
-
-export async function listTeamMembers(db: Kysely<Database>, teamId: number): Promise<TeamMemberAccount[]> {
+export async function listTeamMembers(db: Kysely<Database>, teamId: number): Promise<AccountSummary[]> {
   return db
     .selectFrom('team_member')
     .innerJoin('namespace', 'namespace.id', 'team_member.member_id')
-    .select(['namespace.id as id', 'namespace.name as name', 'namespace.kind as kind', 'namespace.email as email'])
+    .select(ACCOUNT_SUMMARY_COLUMNS)
     .where('team_member.team_id', '=', teamId)
     .orderBy('namespace.name')
     .execute();

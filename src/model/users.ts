@@ -3,10 +3,11 @@ import { MAX_PASSWORD_BYTES, hashPassword, passwordTooLong } from '../auth/passw
 import type { QuaysideConfig } from '../config/load.js';
 import type { Dialect } from '../db/migrations/column-types.js';
 import type { Database } from '../db/tables.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import { Conflict, Invalid, NotFound } from '../errors.js';
-import { nowMs } from './clock.js';
-import { createNamespace, findNamespace, type Namespace, validateNamespaceName } from './namespaces.js';
-import { enqueue } from './queue.js';
+import { parseStoredJsonObject } from './json-text.js';
+import { createNamespace, findNamespace, markNamespaceDeleted, type Namespace, validateNamespaceName } from './namespaces.js';
+import { deleteRobotsOwnedBy } from './robots.js';
 import { deleteUserSessions } from './sessions.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
@@ -88,11 +89,6 @@ async function prepareUser(config: QuaysideConfig, input: NewUser): Promise<Prep
     superuser: input.superuser === true,
     removedTagExpirationS: parseDurationSeconds(config.DEFAULT_TAG_EXPIRATION),
   };
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 async function insertUser(db: Kysely<Database>, user: PreparedUser): Promise<Namespace> {
@@ -199,16 +195,6 @@ export interface FederatedLogin {
   metadata: Record<string, unknown>;
 }
 
-function parseMetadata(text: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-  } catch {
-    // Written by us as JSON; an unreadable value shows as empty rather than failing the view.
-  }
-  return {};
-}
-
 /** The external identities (LDAP) linked to a user account. */
 export async function listFederatedLogins(db: Kysely<Database>, userId: number): Promise<FederatedLogin[]> {
   const rows = await db
@@ -217,7 +203,7 @@ export async function listFederatedLogins(db: Kysely<Database>, userId: number):
     .where('user_id', '=', userId)
     .orderBy('service')
     .execute();
-  return rows.map((row) => ({ service: row.service, serviceIdent: row.service_ident, metadata: parseMetadata(row.metadata) }));
+  return rows.map((row) => ({ service: row.service, serviceIdent: row.service_ident, metadata: parseStoredJsonObject(row.metadata) }));
 }
 
 async function refuseTakenEmail(db: Kysely<Database>, email: string, exceptUserId: number): Promise<void> {
@@ -377,12 +363,10 @@ export async function soleAdministratorOf(db: Kysely<Database>, userId: number):
 }
 
 /**
- * Deletes a user account, as Quay does: in one transaction the namespace is renamed to
- * `deleted~<uuid>` (which no valid name can equal, so the name is free again at once), disabled
- * and marked deleted; its e-mail address is released; its sessions, tokens, team memberships,
- * permissions, external logins and robots go; and a namespace_gc item is queued to remove its
- * repositories and the row itself. Refused while the user is the only administrator of an
- * organization.
+ * Deletes a user account, as Quay does: in one transaction the namespace is marked deleted (see
+ * markNamespaceDeleted: renamed, disabled, e-mail released, queued for namespace_gc) and its
+ * sessions, tokens, team memberships, permissions, external logins and robots go. Refused while
+ * the user is the only administrator of an organization.
  */
 export async function deleteUserAccount(db: Kysely<Database>, userId: number): Promise<void> {
   await db.transaction().execute(async (trx) => {
@@ -396,28 +380,14 @@ export async function deleteUserAccount(db: Kysely<Database>, userId: number): P
           'add another administrator or delete the organization first',
       );
     }
-    await trx
-      .updateTable('namespace')
-      .set({ name: tombstoneName(user.uuid), email: null, enabled: 0, deleted_at: nowMs() })
-      .where('id', '=', userId)
-      .execute();
+    await markNamespaceDeleted(trx, user);
     await removeLinkedData(trx, userId);
-    await enqueue(trx, 'namespace_gc', { namespace_id: userId, original_name: user.name });
   });
-}
-
-function tombstoneName(uuid: string): string {
-  return `deleted~${uuid}`;
 }
 
 /** Everything that lets a deleted user act or appear elsewhere; the namespace GC removes the rest. */
 async function removeLinkedData(trx: Kysely<Database>, userId: number): Promise<void> {
-  // Deleting a robot's namespace row cascades to its token, team memberships and permissions.
-  await trx
-    .deleteFrom('namespace')
-    .where('kind', '=', 'robot')
-    .where('id', 'in', (eb) => eb.selectFrom('robot').select('namespace_id').where('owner_id', '=', userId))
-    .execute();
+  await deleteRobotsOwnedBy(trx, userId);
   await trx.deleteFrom('user_session').where('user_id', '=', userId).execute();
   await trx.deleteFrom('app_token').where('user_id', '=', userId).execute();
   await trx.deleteFrom('oauth_access_token').where('namespace_id', '=', userId).execute();

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppToken } from '../../src/model/app-tokens.js';
-import { findNamespace } from '../../src/model/namespaces.js';
 import { type ApiClient, anonymousClient, sessionClient, tokenClient } from '../helpers/api.js';
 import { randomImage } from '../helpers/blobs.js';
 import { testDialects } from '../helpers/databases.js';
+import { namespaceId } from '../helpers/fixtures.js';
 import { basicAuth, errorCodes, isRecord, RegistryClient } from '../helpers/http.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -20,10 +20,6 @@ async function createToken(client: ApiClient, title: string): Promise<{ uuid: st
 
 function appLogin(registry: TestRegistry, code: string): RegistryClient {
   return new RegistryClient(registry.url, basicAuth('$app', code));
-}
-
-async function userId(registry: TestRegistry, name: string): Promise<number> {
-  return (await findNamespace(registry.ctx.db, name))!.id;
 }
 
 describe.each(testDialects())('application-specific tokens (%s)', (dialect) => {
@@ -353,7 +349,7 @@ describe.each(testDialects())('application-specific token configuration (%s)', (
     expect((await alice.get('/api/v1/user/apptoken')).status).toBe(404);
     expect((await alice.post('/api/v1/user/apptoken', { title: 'x' })).status).toBe(404);
     const { row, token } = await createAppToken(disabled.ctx.db, disabled.ctx.secrets, {
-      userId: await userId(disabled, 'alice'),
+      userId: await namespaceId(disabled, 'alice'),
       title: 'made before the switch',
       expiresInS: null,
     });
@@ -364,7 +360,7 @@ describe.each(testDialects())('application-specific token configuration (%s)', (
     expect((await client.tokenRequest(['repository:alice/x:pull'])).status).toBe(401);
     // The same token works where the feature is on: the 401 above is the flag's doing.
     const { token: enabledToken } = await createAppToken(expiring.ctx.db, expiring.ctx.secrets, {
-      userId: await userId(expiring, 'alice'),
+      userId: await namespaceId(expiring, 'alice'),
       title: 'control',
       expiresInS: null,
     });

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findNamespace } from '../../src/model/namespaces.js';
 import { createAccessToken } from '../../src/model/oauth-tokens.js';
-import { createOrganization } from '../../src/model/organizations.js';
 import { type ApiClient, anonymousClient, sessionClient, tokenClient } from '../helpers/api.js';
 import { testDialects } from '../helpers/databases.js';
+import { addTeam, createOrganizationBy, namespaceId } from '../helpers/fixtures.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /** OAuth applications of an organization: /api/v1/organization/{orgname}/applications. */
@@ -28,21 +27,6 @@ interface AppView {
   avatar_email: string | null;
 }
 
-async function namespaceId(registry: TestRegistry, name: string): Promise<number> {
-  return (await findNamespace(registry.ctx.db, name))!.id;
-}
-
-/** Adds `user` to a new team of `org` with `role`. */
-async function joinTeam(registry: TestRegistry, org: string, team: string, role: 'member' | 'creator', user: string) {
-  const { db } = registry.ctx;
-  const row = await db
-    .insertInto('team')
-    .values({ organization_id: await namespaceId(registry, org), name: team, role, description: '', created_at: Date.now() })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await db.insertInto('team_member').values({ team_id: row.id, member_id: await namespaceId(registry, user) }).execute();
-}
-
 describe.each(testDialects())('organization applications (%s)', (dialect) => {
   let registry: TestRegistry;
   let alice: ApiClient;
@@ -58,11 +42,10 @@ describe.each(testDialects())('organization applications (%s)', (dialect) => {
   beforeAll(async () => {
     registry = await startTestRegistry({ dialect });
     for (const name of ['alice', 'bob', 'carol', 'dave']) await registry.createUser(name, `${name}-password-1`);
-    const { db, config } = registry.ctx;
-    await createOrganization(db, config, { name: 'acme', creatorId: await namespaceId(registry, 'alice') });
-    await createOrganization(db, config, { name: 'bobco', creatorId: await namespaceId(registry, 'bob') });
-    await joinTeam(registry, 'acme', 'readers', 'member', 'carol');
-    await joinTeam(registry, 'acme', 'builders', 'creator', 'dave');
+    const acme = await createOrganizationBy(registry, 'acme', 'alice');
+    await createOrganizationBy(registry, 'bobco', 'bob');
+    await addTeam(registry, acme.id, 'readers', 'member', ['carol']);
+    await addTeam(registry, acme.id, 'builders', 'creator', ['dave']);
     alice = await sessionClient(registry, 'alice');
     carol = await sessionClient(registry, 'carol');
     bob = await sessionClient(registry, 'bob');

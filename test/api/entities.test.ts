@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNamespace, type Namespace } from '../../src/model/namespaces.js';
-import { createOrganization } from '../../src/model/organizations.js';
 import { createRobot } from '../../src/model/robots.js';
-import { type ApiClient, type ApiResponse, anonymousClient, sessionClient, tokenClient } from '../helpers/api.js';
+import { type ApiClient, type ApiResponse, anonymousClient, expectApiError, sessionClient, tokenClient } from '../helpers/api.js';
 import { testDialects } from '../helpers/databases.js';
+import { addTeam, createOrganizationBy, createUsers } from '../helpers/fixtures.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const PASSWORD = 'entity-Pa55word!';
@@ -14,12 +14,6 @@ interface Entity {
   is_robot?: boolean;
   is_org_member?: boolean;
   avatar: { name: string; kind: string; hash: string; color: string };
-}
-
-function expectApiError(res: ApiResponse, status: number): void {
-  expect(res.status, res.describe()).toBe(status);
-  expect(res.body?.status, res.describe()).toBe(status);
-  expect(typeof res.body?.error_message, res.describe()).toBe('string');
 }
 
 function results(res: ApiResponse): Entity[] {
@@ -41,28 +35,11 @@ describe.each(testDialects())('entity search API (%s)', (dialect) => {
   /** bob: nothing to do with acme. */
   let bob: ApiClient;
 
-  async function userId(name: string): Promise<number> {
-    return (await findNamespace(registry.ctx.db, name))!.id;
-  }
-
-  async function addTeam(name: string, members: string[]): Promise<void> {
-    const team = await registry.ctx.db
-      .insertInto('team')
-      .values({ organization_id: acme.id, name, role: 'member', description: '', created_at: Date.now() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    for (const member of members) {
-      await registry.ctx.db.insertInto('team_member').values({ team_id: team.id, member_id: await userId(member) }).execute();
-    }
-  }
-
   beforeAll(async () => {
     registry = await startTestRegistry({ dialect });
-    for (const name of ['alice', 'alfred', 'bob', 'x_y', 'xay', 'x-y']) {
-      await registry.createUser(name, PASSWORD, { email: `${name}@example.com` });
-    }
-    acme = await createOrganization(registry.ctx.db, registry.ctx.config, { name: 'acme', creatorId: await userId('alice') });
-    await addTeam('alpha', ['alfred']);
+    await createUsers(registry, ['alice', 'alfred', 'bob', 'x_y', 'xay', 'x-y'], PASSWORD);
+    acme = await createOrganizationBy(registry, 'acme', 'alice');
+    await addTeam(registry, acme.id, 'alpha', 'member', ['alfred']);
     await createRobot(registry.ctx.db, registry.ctx.secrets, { owner: acme, shortname: 'alpharobot' });
     await createRobot(registry.ctx.db, registry.ctx.secrets, { owner: (await findNamespace(registry.ctx.db, 'alice'))!, shortname: 'abot' });
     alice = await sessionClient(registry, 'alice');
@@ -151,7 +128,7 @@ describe.each(testDialects())('entity search API (%s)', (dialect) => {
     for (let i = 0; i < 15; i++) {
       const name = `bulk${String(i).padStart(2, '0')}`;
       await registry.createUser(name, PASSWORD);
-      await addTeam(`bulkteam${String(i).padStart(2, '0')}`, []);
+      await addTeam(registry, acme.id, `bulkteam${String(i).padStart(2, '0')}`, 'member', []);
     }
     const users = results(await alice.get('/api/v1/entities/bulk'));
     expect(users).toHaveLength(10);

@@ -5,12 +5,11 @@ import { registerApiBodyParsers } from '../../src/api/body-parsers.js';
 import { IMPLICIT_GRANT_TOKEN_LIFETIME_S } from '../../src/api/oauth.js';
 import { authorizeOwnAccount, authorizeSuperuser } from '../../src/auth/authorize.js';
 import { authenticateOAuthToken } from '../../src/auth/credentials.js';
-import { findNamespace } from '../../src/model/namespaces.js';
-import { createOrganization } from '../../src/model/organizations.js';
 import { findRepository } from '../../src/model/repositories.js';
 import { ApiClient, type ApiResponse, anonymousClient, oauthToken, sessionClient, tokenClient } from '../helpers/api.js';
 import { randomBlob, randomImage } from '../helpers/blobs.js';
 import { testDialects } from '../helpers/databases.js';
+import { createOrganizationBy } from '../helpers/fixtures.js';
 import { basicAuth, errorCodes, RegistryClient, type RegistryResponse } from '../helpers/http.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 import { jwtPayload } from '../conformance/support.js';
@@ -65,8 +64,7 @@ describe.each(testDialects())('OAuth access tokens and scopes (%s)', (dialect) =
       overrides: { SUPER_USERS: ['root'], FEATURE_SUPERUSERS_FULL_ACCESS: true },
     });
     for (const name of ['alice', 'bob', 'root']) await registry.createUser(name, `${name}-password-1`);
-    const aliceRow = await findNamespace(registry.ctx.db, 'alice');
-    await createOrganization(registry.ctx.db, registry.ctx.config, { name: 'acme', creatorId: aliceRow!.id });
+    await createOrganizationBy(registry, 'acme', 'alice');
     alice = await sessionClient(registry, 'alice');
     bob = await sessionClient(registry, 'bob');
     const cli = await alice.post('/api/v1/organization/acme/applications', { name: 'CLI', redirect_uri: CALLBACK });

@@ -1,32 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNamespace } from '../../src/model/namespaces.js';
 import { createRobot } from '../../src/model/robots.js';
-import { type ApiClient, type ApiResponse, anonymousClient, sessionClient, tokenClient } from '../helpers/api.js';
+import { type ApiClient, anonymousClient, expectApiError, expectStatus, sessionClient, tokenClient } from '../helpers/api.js';
 import { randomImage } from '../helpers/blobs.js';
 import { testDialects } from '../helpers/databases.js';
+import { createUsers, namespaceId } from '../helpers/fixtures.js';
 import { basicAuth, RegistryClient } from '../helpers/http.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /** /api/v1/organization…: creation, the org view by role, settings, deletion, members and collaborators. */
 
 const PASSWORD = 'org-test-password';
-
-function expectStatus(res: ApiResponse, status: number): void {
-  expect(res.status, res.describe()).toBe(status);
-}
-
-/** A Quay error document with the given status. */
-function expectError(res: ApiResponse, status: number, message?: RegExp): void {
-  expectStatus(res, status);
-  expect(res.body).toMatchObject({ status, error_message: expect.any(String), detail: expect.any(String) });
-  if (message) expect(res.body.error_message).toMatch(message);
-}
-
-async function namespaceId(registry: TestRegistry, name: string): Promise<number> {
-  const row = await findNamespace(registry.ctx.db, name);
-  if (!row) throw new Error(`no namespace ${name}`);
-  return row.id;
-}
 
 describe.each(testDialects())('organizations API (%s)', (dialect) => {
   let registry: TestRegistry;
@@ -66,9 +50,7 @@ describe.each(testDialects())('organizations API (%s)', (dialect) => {
 
   beforeAll(async () => {
     registry = await startTestRegistry({ dialect, overrides: { FEATURE_USER_CREATION: false } });
-    for (const name of ['alice', 'bob', 'carol', 'dave']) {
-      await registry.createUser(name, PASSWORD, { email: `${name}@example.com` });
-    }
+    await createUsers(registry, ['alice', 'bob', 'carol', 'dave'], PASSWORD);
     alice = await sessionClient(registry, 'alice');
     bob = await sessionClient(registry, 'bob');
     carol = await sessionClient(registry, 'carol');
@@ -115,9 +97,9 @@ describe.each(testDialects())('organizations API (%s)', (dialect) => {
     });
 
     it('refuses anonymous callers and tokens without user:admin', async () => {
-      expectError(await anonymous.post('/api/v1/organization/', { name: 'anon-org' }), 401);
+      expectApiError(await anonymous.post('/api/v1/organization/', { name: 'anon-org' }), 401);
       const readOnly = await tokenClient(registry, 'carol', ['user:read', 'org:admin']);
-      expectError(await readOnly.post('/api/v1/organization/', { name: 'token-org' }), 403);
+      expectApiError(await readOnly.post('/api/v1/organization/', { name: 'token-org' }), 403);
       expect(await findNamespace(registry.ctx.db, 'anon-org')).toBeUndefined();
       expect(await findNamespace(registry.ctx.db, 'token-org')).toBeUndefined();
     });
@@ -125,21 +107,21 @@ describe.each(testDialects())('organizations API (%s)', (dialect) => {
     it.each([['Acme'], ['a'], ['has space'], ['bad--'], ['x'.repeat(256)], ['deleted~org']])(
       'rejects the invalid name %j',
       async (name) => {
-        expectError(await alice.post('/api/v1/organization/', { name }), 400);
+        expectApiError(await alice.post('/api/v1/organization/', { name }), 400);
       },
     );
 
     it('rejects names taken by a user, an organization or a robot', async () => {
-      expectError(await alice.post('/api/v1/organization/', { name: 'bob' }), 400, /taken/);
-      expectError(await bob.post('/api/v1/organization/', { name: 'acme' }), 400, /taken/);
+      expectApiError(await alice.post('/api/v1/organization/', { name: 'bob' }), 400, /taken/);
+      expectApiError(await bob.post('/api/v1/organization/', { name: 'acme' }), 400, /taken/);
       const acme = await findNamespace(registry.ctx.db, 'acme');
       await createRobot(registry.ctx.db, registry.ctx.secrets, { owner: acme!, shortname: 'builder' });
-      expectError(await alice.post('/api/v1/organization/', { name: 'acme+builder' }), 400);
+      expectApiError(await alice.post('/api/v1/organization/', { name: 'acme+builder' }), 400);
     });
 
     it('rejects a missing name and a malformed e-mail address', async () => {
-      expectError(await alice.post('/api/v1/organization/', {}), 400);
-      expectError(await alice.post('/api/v1/organization/', { name: 'mail-org', email: 'not-an-address' }), 400);
+      expectApiError(await alice.post('/api/v1/organization/', {}), 400);
+      expectApiError(await alice.post('/api/v1/organization/', { name: 'mail-org', email: 'not-an-address' }), 400);
       expect(await findNamespace(registry.ctx.db, 'mail-org')).toBeUndefined();
     });
   });
@@ -184,8 +166,8 @@ describe.each(testDialects())('organizations API (%s)', (dialect) => {
     });
 
     it('answers 404 for unknown organizations and for users', async () => {
-      expectError(await alice.get('/api/v1/organization/no-such-org'), 404);
-      expectError(await alice.get('/api/v1/organization/bob'), 404);
+      expectApiError(await alice.get('/api/v1/organization/no-such-org'), 404);
+      expectApiError(await alice.get('/api/v1/organization/bob'), 404);
     });
   });
 
@@ -210,25 +192,25 @@ describe.each(testDialects())('organizations API (%s)', (dialect) => {
     });
 
     it.each([[12_345], [-1], ['1d'], [1.5]])('rejects tag_expiration_s %j', async (value) => {
-      expectError(await alice.put('/api/v1/organization/settings', { tag_expiration_s: value }), 400);
+      expectApiError(await alice.put('/api/v1/organization/settings', { tag_expiration_s: value }), 400);
       expect((await findNamespace(registry.ctx.db, 'settings'))?.removed_tag_expiration_s).toBe(0);
     });
 
     it('rejects a malformed e-mail address and one used by another account', async () => {
-      expectError(await alice.put('/api/v1/organization/settings', { email: 'nope' }), 400);
-      expectError(await alice.put('/api/v1/organization/settings', { email: 'bob@example.com' }), 400, /already used/);
+      expectApiError(await alice.put('/api/v1/organization/settings', { email: 'nope' }), 400);
+      expectApiError(await alice.put('/api/v1/organization/settings', { email: 'bob@example.com' }), 400, /already used/);
     });
 
     it('refuses members, outsiders and anonymous callers', async () => {
-      expectError(await bob.put('/api/v1/organization/settings', { tag_expiration_s: 86_400 }), 403);
-      expectError(await carol.put('/api/v1/organization/settings', { tag_expiration_s: 86_400 }), 403);
-      expectError(await anonymous.put('/api/v1/organization/settings', { tag_expiration_s: 86_400 }), 401);
-      expectError(await alice.put('/api/v1/organization/nowhere', { tag_expiration_s: 86_400 }), 404);
+      expectApiError(await bob.put('/api/v1/organization/settings', { tag_expiration_s: 86_400 }), 403);
+      expectApiError(await carol.put('/api/v1/organization/settings', { tag_expiration_s: 86_400 }), 403);
+      expectApiError(await anonymous.put('/api/v1/organization/settings', { tag_expiration_s: 86_400 }), 401);
+      expectApiError(await alice.put('/api/v1/organization/nowhere', { tag_expiration_s: 86_400 }), 404);
     });
 
     it('needs org:admin on an OAuth token', async () => {
       const without = await tokenClient(registry, 'alice', ['user:admin', 'repo:admin']);
-      expectError(await without.put('/api/v1/organization/settings', { tag_expiration_s: 86_400 }), 403);
+      expectApiError(await without.put('/api/v1/organization/settings', { tag_expiration_s: 86_400 }), 403);
       const withScope = await tokenClient(registry, 'alice', ['org:admin']);
       const res = await withScope.put('/api/v1/organization/settings', { tag_expiration_s: 604_800 });
       expectStatus(res, 200);
@@ -275,9 +257,9 @@ describe.each(testDialects())('organizations API (%s)', (dialect) => {
       const robot = await alice.get('/api/v1/organization/crew/members/crew+ci');
       expectStatus(robot, 200);
       expect(robot.body).toMatchObject({ name: 'crew+ci', kind: 'robot', teams: [{ name: 'readers' }] });
-      expectError(await alice.get('/api/v1/organization/crew/members/carol'), 404);
-      expectError(await alice.get('/api/v1/organization/crew/members/nobody'), 404);
-      expectError(await alice.get('/api/v1/organization/crew/members/crew'), 404);
+      expectApiError(await alice.get('/api/v1/organization/crew/members/carol'), 404);
+      expectApiError(await alice.get('/api/v1/organization/crew/members/nobody'), 404);
+      expectApiError(await alice.get('/api/v1/organization/crew/members/crew'), 404);
     });
 
     it('lists outside collaborators: direct permissions but no team', async () => {
@@ -290,17 +272,17 @@ describe.each(testDialects())('organizations API (%s)', (dialect) => {
 
     it('keeps members, collaborators and other members out of the lists', async () => {
       for (const path of ['/members', '/members/bob', '/collaborators']) {
-        expectError(await bob.get(`/api/v1/organization/crew${path}`), 403);
-        expectError(await carol.get(`/api/v1/organization/crew${path}`), 403);
-        expectError(await anonymous.get(`/api/v1/organization/crew${path}`), 401);
+        expectApiError(await bob.get(`/api/v1/organization/crew${path}`), 403);
+        expectApiError(await carol.get(`/api/v1/organization/crew${path}`), 403);
+        expectApiError(await anonymous.get(`/api/v1/organization/crew${path}`), 401);
       }
       const noScope = await tokenClient(registry, 'alice', ['repo:admin', 'user:admin']);
-      expectError(await noScope.get('/api/v1/organization/crew/members'), 403);
-      expectError(await alice.get('/api/v1/organization/ghost/members'), 404);
+      expectApiError(await noScope.get('/api/v1/organization/crew/members'), 403);
+      expectApiError(await alice.get('/api/v1/organization/ghost/members'), 404);
     });
 
     it('removes a member from every team and every direct permission', async () => {
-      expectError(await bob.delete('/api/v1/organization/crew/members/alice'), 403);
+      expectApiError(await bob.delete('/api/v1/organization/crew/members/alice'), 403);
       expectStatus(await alice.delete('/api/v1/organization/crew/members/bob'), 204);
       const members = await alice.get('/api/v1/organization/crew/members');
       expect(members.body.members.map((m: { name: string }) => m.name)).toEqual(['alice']);
@@ -312,11 +294,11 @@ describe.each(testDialects())('organizations API (%s)', (dialect) => {
         .execute();
       expect(left).toEqual([]);
       expect((await bob.get('/api/v1/organization/crew')).body.is_member).toBe(false);
-      expectError(await alice.delete('/api/v1/organization/crew/members/nobody'), 404);
+      expectApiError(await alice.delete('/api/v1/organization/crew/members/nobody'), 404);
     });
 
     it('refuses to remove the last administrator', async () => {
-      expectError(await alice.delete('/api/v1/organization/crew/members/alice'), 400, /administrator/);
+      expectApiError(await alice.delete('/api/v1/organization/crew/members/alice'), 400, /administrator/);
       expect((await alice.get('/api/v1/organization/crew')).body.is_admin).toBe(true);
     });
   });
@@ -331,18 +313,18 @@ describe.each(testDialects())('organizations API (%s)', (dialect) => {
     });
 
     it('refuses members, outsiders, anonymous callers and tokens without org:admin', async () => {
-      expectError(await bob.delete('/api/v1/organization/doomed'), 403);
-      expectError(await carol.delete('/api/v1/organization/doomed'), 403);
-      expectError(await anonymous.delete('/api/v1/organization/doomed'), 401);
+      expectApiError(await bob.delete('/api/v1/organization/doomed'), 403);
+      expectApiError(await carol.delete('/api/v1/organization/doomed'), 403);
+      expectApiError(await anonymous.delete('/api/v1/organization/doomed'), 401);
       const noScope = await tokenClient(registry, 'alice', ['user:admin', 'repo:admin']);
-      expectError(await noScope.delete('/api/v1/organization/doomed'), 403);
+      expectApiError(await noScope.delete('/api/v1/organization/doomed'), 403);
       expectStatus(await alice.get('/api/v1/organization/doomed'), 200);
     });
 
     it('renames and disables the organization, queues its cleanup, and frees its name', async () => {
       const id = await namespaceId(registry, 'doomed');
       expectStatus(await alice.delete('/api/v1/organization/doomed'), 204);
-      expectError(await alice.get('/api/v1/organization/doomed'), 404);
+      expectApiError(await alice.get('/api/v1/organization/doomed'), 404);
 
       const row = await registry.ctx.db.selectFrom('namespace').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       expect(row.name).toMatch(/^deleted~[0-9a-f-]{36}$/);
@@ -354,7 +336,7 @@ describe.each(testDialects())('organizations API (%s)', (dialect) => {
         .selectAll()
         .where('queue_name', '=', 'namespace_gc')
         .execute();
-      expect(queued.map((q) => JSON.parse(q.body))).toContainEqual({ namespace_id: id });
+      expect(queued.map((q) => JSON.parse(q.body))).toContainEqual({ namespace_id: id, original_name: 'doomed' });
 
       const teams = await registry.ctx.db.selectFrom('team').select('id').where('organization_id', '=', id).execute();
       expect(teams).toEqual([]);
@@ -368,7 +350,7 @@ describe.each(testDialects())('organizations API (%s)', (dialect) => {
       const again = await bob.get('/api/v1/organization/doomed');
       expect(again.body).toMatchObject({ is_admin: true, ordered_teams: ['owners'] });
       expect(again.body.teams.owners.member_count).toBe(1);
-      expectError(await alice.delete('/api/v1/organization/no-such-org'), 404);
+      expectApiError(await alice.delete('/api/v1/organization/no-such-org'), 404);
     });
   });
 });

@@ -1,25 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNamespace, type Namespace } from '../../src/model/namespaces.js';
-import { createOrganization } from '../../src/model/organizations.js';
 import { createRobot, revealRobotToken } from '../../src/model/robots.js';
-import { type ApiClient, type ApiResponse, anonymousClient, sessionClient, tokenClient } from '../helpers/api.js';
+import { type ApiClient, anonymousClient, expectApiError, expectStatus, sessionClient, tokenClient } from '../helpers/api.js';
 import { randomImage } from '../helpers/blobs.js';
 import { testDialects } from '../helpers/databases.js';
+import { addTeam, createOrganizationBy, createUsers, namespaceId } from '../helpers/fixtures.js';
 import { basicAuth, RegistryClient } from '../helpers/http.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const PASSWORD = 'perms-Pa55word!';
-
-function expectApiError(res: ApiResponse, status: number): void {
-  expect(res.status, res.describe()).toBe(status);
-  expect(res.body?.status, res.describe()).toBe(status);
-  expect(typeof res.body?.error_message, res.describe()).toBe('string');
-}
-
-function expectOk(res: ApiResponse, status = 200): void {
-  expect(res.status, res.describe()).toBe(status);
-}
 
 describe.each(testDialects())('repository permissions API (%s)', (dialect) => {
   let registry: TestRegistry;
@@ -34,21 +24,6 @@ describe.each(testDialects())('repository permissions API (%s)', (dialect) => {
 
   function v2(username: string, password = PASSWORD): RegistryClient {
     return new RegistryClient(registry.url, basicAuth(username, password));
-  }
-
-  async function userId(name: string): Promise<number> {
-    return (await findNamespace(registry.ctx.db, name))!.id;
-  }
-
-  async function addTeam(name: string, members: string[]): Promise<void> {
-    const team = await registry.ctx.db
-      .insertInto('team')
-      .values({ organization_id: acme.id, name, role: 'member', description: '', created_at: Date.now() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    for (const member of members) {
-      await registry.ctx.db.insertInto('team_member').values({ team_id: team.id, member_id: await userId(member) }).execute();
-    }
   }
 
   /** A new repository `namespace/<prefix>-xxxx` with one tag v1 pushed by alice. */
@@ -72,12 +47,10 @@ describe.each(testDialects())('repository permissions API (%s)', (dialect) => {
 
   beforeAll(async () => {
     registry = await startTestRegistry({ dialect });
-    for (const name of ['alice', 'bob', 'carol', 'dave']) {
-      await registry.createUser(name, PASSWORD, { email: `${name}@example.com` });
-    }
-    acme = await createOrganization(registry.ctx.db, registry.ctx.config, { name: 'acme', creatorId: await userId('alice') });
-    await addTeam('devs', ['carol']);
-    await addTeam('empty', []);
+    await createUsers(registry, ['alice', 'bob', 'carol', 'dave'], PASSWORD);
+    acme = await createOrganizationBy(registry, 'acme', 'alice');
+    await addTeam(registry, acme.id, 'devs', 'member', ['carol']);
+    await addTeam(registry, acme.id, 'empty', 'member', []);
     const aliceNs = (await findNamespace(registry.ctx.db, 'alice'))!;
     const aliceRobot = await createRobot(registry.ctx.db, registry.ctx.secrets, { owner: aliceNs, shortname: 'bot' });
     aliceRobotToken = revealRobotToken(registry.ctx.secrets, aliceRobot);
@@ -96,7 +69,7 @@ describe.each(testDialects())('repository permissions API (%s)', (dialect) => {
     it('lists the creator as admin, without is_org_member outside organizations', async () => {
       const repo = await pushedRepository('listed');
       const res = await alice.get(`/api/v1/repository/${repo}/permissions/user/`);
-      expectOk(res);
+      expectStatus(res);
       expect(Object.keys(res.body.permissions)).toEqual(['alice']);
       expect(res.body.permissions.alice).toMatchObject({ role: 'admin', name: 'alice', is_robot: false });
       expect(res.body.permissions.alice.avatar).toMatchObject({ name: 'alice', kind: 'user' });
@@ -108,16 +81,16 @@ describe.each(testDialects())('repository permissions API (%s)', (dialect) => {
       expect(await canPull(v2('bob'), repo)).toBe(false);
 
       const read = await alice.put(`/api/v1/repository/${repo}/permissions/user/bob`, { role: 'read' });
-      expectOk(read);
+      expectStatus(read);
       expect(read.body).toMatchObject({ role: 'read', name: 'bob', is_robot: false });
       expect(await canPull(v2('bob'), repo)).toBe(true);
       expect(await canPush(v2('bob'), repo)).toBe(false);
 
       const got = await alice.get(`/api/v1/repository/${repo}/permissions/user/bob`);
-      expectOk(got);
+      expectStatus(got);
       expect(got.body.role).toBe('read');
 
-      expectOk(await alice.put(`/api/v1/repository/${repo}/permissions/user/bob`, { role: 'write' }));
+      expectStatus(await alice.put(`/api/v1/repository/${repo}/permissions/user/bob`, { role: 'write' }));
       expect(await canPush(v2('bob'), repo)).toBe(true);
       await v2('bob').pushImage(repo, 'by-bob', randomImage(1));
 
@@ -132,9 +105,9 @@ describe.each(testDialects())('repository permissions API (%s)', (dialect) => {
     it('admin lets a user manage permissions themselves', async () => {
       const repo = await pushedRepository('delegated');
       expectApiError(await bob.get(`/api/v1/repository/${repo}/permissions/user/`), 403);
-      expectOk(await alice.put(`/api/v1/repository/${repo}/permissions/user/bob`, { role: 'admin' }));
-      expectOk(await bob.get(`/api/v1/repository/${repo}/permissions/user/`));
-      expectOk(await bob.put(`/api/v1/repository/${repo}/permissions/user/dave`, { role: 'read' }));
+      expectStatus(await alice.put(`/api/v1/repository/${repo}/permissions/user/bob`, { role: 'admin' }));
+      expectStatus(await bob.get(`/api/v1/repository/${repo}/permissions/user/`));
+      expectStatus(await bob.put(`/api/v1/repository/${repo}/permissions/user/dave`, { role: 'read' }));
       expect(await canPull(v2('dave'), repo)).toBe(true);
     });
 
@@ -142,7 +115,7 @@ describe.each(testDialects())('repository permissions API (%s)', (dialect) => {
       const repo = await pushedRepository('robotic');
       expect(await canPull(v2('alice+bot', aliceRobotToken), repo)).toBe(false);
       const res = await alice.put(`/api/v1/repository/${repo}/permissions/user/alice+bot`, { role: 'write' });
-      expectOk(res);
+      expectStatus(res);
       expect(res.body).toMatchObject({ role: 'write', name: 'alice+bot', is_robot: true });
       expect(res.body.avatar.kind).toBe('robot');
       await v2('alice+bot', aliceRobotToken).pushImage(repo, 'robot', randomImage(1));
@@ -208,10 +181,10 @@ describe.each(testDialects())('repository permissions API (%s)', (dialect) => {
   describe('transitive permissions', () => {
     it('lists direct and team roles; 404 when there are none or the user is unknown', async () => {
       const repo = await pushedRepository('transitive', 'acme');
-      expectOk(await alice.put(`/api/v1/repository/${repo}/permissions/user/carol`, { role: 'write' }));
-      expectOk(await alice.put(`/api/v1/repository/${repo}/permissions/team/devs`, { role: 'read' }));
+      expectStatus(await alice.put(`/api/v1/repository/${repo}/permissions/user/carol`, { role: 'write' }));
+      expectStatus(await alice.put(`/api/v1/repository/${repo}/permissions/team/devs`, { role: 'read' }));
       const carol = await alice.get(`/api/v1/repository/${repo}/permissions/user/carol/transitive`);
-      expectOk(carol);
+      expectStatus(carol);
       expect(carol.body.permissions.map((p: { role: string }) => p.role).sort()).toEqual(['read', 'write']);
       expectApiError(await alice.get(`/api/v1/repository/${repo}/permissions/user/dave/transitive`), 404);
       expectApiError(await alice.get(`/api/v1/repository/${repo}/permissions/user/nobody/transitive`), 404);
@@ -225,7 +198,7 @@ describe.each(testDialects())('repository permissions API (%s)', (dialect) => {
       expect(await canPull(v2('carol'), repo)).toBe(false);
 
       const put = await alice.put(`/api/v1/repository/${repo}/permissions/team/devs`, { role: 'write' });
-      expectOk(put);
+      expectStatus(put);
       expect(put.body).toMatchObject({ role: 'write', name: 'devs' });
       expect(put.body.avatar.kind).toBe('team');
       expect(await canPull(v2('carol'), repo)).toBe(true);
@@ -233,12 +206,12 @@ describe.each(testDialects())('repository permissions API (%s)', (dialect) => {
       expect(await canPull(v2('dave'), repo)).toBe(false);
 
       const list = await alice.get(`/api/v1/repository/${repo}/permissions/team/`);
-      expectOk(list);
+      expectStatus(list);
       expect(list.body.permissions).toEqual({ devs: { role: 'write', name: 'devs', avatar: expect.any(Object) } });
       const got = await alice.get(`/api/v1/repository/${repo}/permissions/team/devs`);
       expect(got.body).toEqual({ role: 'write' });
 
-      expectOk(await alice.put(`/api/v1/repository/${repo}/permissions/team/devs`, { role: 'read' }));
+      expectStatus(await alice.put(`/api/v1/repository/${repo}/permissions/team/devs`, { role: 'read' }));
       expect(await canPush(v2('carol'), repo)).toBe(false);
       expect(await canPull(v2('carol'), repo)).toBe(true);
 
@@ -266,8 +239,8 @@ describe.each(testDialects())('repository permissions API (%s)', (dialect) => {
 
     it('in an organization, users carry is_org_member and robots count as members', async () => {
       const repo = await pushedRepository('members', 'acme');
-      expectOk(await alice.put(`/api/v1/repository/${repo}/permissions/user/carol`, { role: 'read' }));
-      expectOk(await alice.put(`/api/v1/repository/${repo}/permissions/user/bob`, { role: 'read' }));
+      expectStatus(await alice.put(`/api/v1/repository/${repo}/permissions/user/carol`, { role: 'read' }));
+      expectStatus(await alice.put(`/api/v1/repository/${repo}/permissions/user/bob`, { role: 'read' }));
       const robot = await alice.put(`/api/v1/repository/${repo}/permissions/user/acme+ci`, { role: 'read' });
       expect(robot.body.is_org_member).toBe(true);
       const list = await alice.get(`/api/v1/repository/${repo}/permissions/user/`);
@@ -290,7 +263,7 @@ describe.each(testDialects())('repository permissions API (%s)', (dialect) => {
             .select('id')
             .where('name', '=', repo.slice('alice/'.length))
             .executeTakeFirstOrThrow()).id,
-          member_id: await userId('dave'),
+          member_id: await namespaceId(registry, 'dave'),
           team_id: null,
           role: 'write',
         })
@@ -320,8 +293,8 @@ describe.each(testDialects())('repository permissions API (%s)', (dialect) => {
 
     it('a token with repo:admin may manage them', async () => {
       const adminToken = await tokenClient(registry, 'alice', ['repo:admin']);
-      expectOk(await adminToken.get(`/api/v1/repository/${repo}/permissions/user/`));
-      expectOk(await adminToken.put(`/api/v1/repository/${repo}/permissions/user/carol`, { role: 'read' }));
+      expectStatus(await adminToken.get(`/api/v1/repository/${repo}/permissions/user/`));
+      expectStatus(await adminToken.put(`/api/v1/repository/${repo}/permissions/user/carol`, { role: 'read' }));
       expect(await canPull(v2('carol'), repo)).toBe(true);
     });
 

@@ -1,27 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNamespace, type Namespace } from '../../src/model/namespaces.js';
-import { createOrganization } from '../../src/model/organizations.js';
 import { createRobot } from '../../src/model/robots.js';
-import { type ApiClient, type ApiResponse, anonymousClient, sessionClient, tokenClient } from '../helpers/api.js';
+import { type ApiClient, anonymousClient, expectApiError, expectStatus, sessionClient, tokenClient } from '../helpers/api.js';
 import { randomImage } from '../helpers/blobs.js';
 import { testDialects } from '../helpers/databases.js';
+import { addTeam, createOrganizationBy, createUsers } from '../helpers/fixtures.js';
 import { basicAuth, RegistryClient } from '../helpers/http.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const PASSWORD = 'proto-Pa55word!';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PREFIX = '/api/v1/organization/acme/prototypes';
-
-function expectApiError(res: ApiResponse, status: number): void {
-  expect(res.status, res.describe()).toBe(status);
-  expect(res.body?.status, res.describe()).toBe(status);
-  expect(typeof res.body?.error_message, res.describe()).toBe('string');
-}
-
-function expectOk(res: ApiResponse, status = 200): void {
-  expect(res.status, res.describe()).toBe(status);
-}
 
 describe.each(testDialects())('default permissions (prototypes) API (%s)', (dialect) => {
   let registry: TestRegistry;
@@ -38,21 +28,6 @@ describe.each(testDialects())('default permissions (prototypes) API (%s)', (dial
     return new RegistryClient(registry.url, basicAuth(username, PASSWORD));
   }
 
-  async function userId(name: string): Promise<number> {
-    return (await findNamespace(registry.ctx.db, name))!.id;
-  }
-
-  async function addTeam(name: string, role: 'member' | 'creator', members: string[]): Promise<void> {
-    const team = await registry.ctx.db
-      .insertInto('team')
-      .values({ organization_id: acme.id, name, role, description: '', created_at: Date.now() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    for (const member of members) {
-      await registry.ctx.db.insertInto('team_member').values({ team_id: team.id, member_id: await userId(member) }).execute();
-    }
-  }
-
   async function deleteAllPrototypes(): Promise<void> {
     await registry.ctx.db.deleteFrom('default_permission').execute();
   }
@@ -63,12 +38,10 @@ describe.each(testDialects())('default permissions (prototypes) API (%s)', (dial
 
   beforeAll(async () => {
     registry = await startTestRegistry({ dialect });
-    for (const name of ['alice', 'bob', 'carol', 'dave', 'erin']) {
-      await registry.createUser(name, PASSWORD, { email: `${name}@example.com` });
-    }
-    acme = await createOrganization(registry.ctx.db, registry.ctx.config, { name: 'acme', creatorId: await userId('alice') });
-    await addTeam('devs', 'member', ['carol']);
-    await addTeam('builders', 'creator', ['dave', 'erin']);
+    await createUsers(registry, ['alice', 'bob', 'carol', 'dave', 'erin'], PASSWORD);
+    acme = await createOrganizationBy(registry, 'acme', 'alice');
+    await addTeam(registry, acme.id, 'devs', 'member', ['carol']);
+    await addTeam(registry, acme.id, 'builders', 'creator', ['dave', 'erin']);
     await createRobot(registry.ctx.db, registry.ctx.secrets, { owner: acme, shortname: 'ci' });
     await createRobot(registry.ctx.db, registry.ctx.secrets, { owner: (await findNamespace(registry.ctx.db, 'alice'))!, shortname: 'bot' });
     alice = await sessionClient(registry, 'alice');
@@ -85,7 +58,7 @@ describe.each(testDialects())('default permissions (prototypes) API (%s)', (dial
     it('creates, lists, updates and deletes prototypes in Quay\'s shape', async () => {
       await deleteAllPrototypes();
       const created = await alice.post(PREFIX, { role: 'write', delegate: { name: 'bob', kind: 'user' } });
-      expectOk(created);
+      expectStatus(created);
       expect(created.body).toMatchObject({
         activating_user: null,
         delegate: { name: 'bob', kind: 'user', is_robot: false, is_org_member: false },
@@ -109,7 +82,7 @@ describe.each(testDialects())('default permissions (prototypes) API (%s)', (dial
       expect(specific.body.delegate).toMatchObject({ name: 'carol', is_org_member: true });
 
       const list = await alice.get(PREFIX);
-      expectOk(list);
+      expectStatus(list);
       expect(list.body.prototypes.map((p: { id: string }) => p.id)).toEqual([
         created.body.id,
         team.body.id,
@@ -118,7 +91,7 @@ describe.each(testDialects())('default permissions (prototypes) API (%s)', (dial
       ]);
 
       const updated = await alice.put(`${PREFIX}/${created.body.id}`, { role: 'admin' });
-      expectOk(updated);
+      expectStatus(updated);
       expect(updated.body).toMatchObject({ id: created.body.id, role: 'admin', delegate: { name: 'bob' } });
 
       expect((await alice.delete(`${PREFIX}/${created.body.id}`)).status).toBe(204);
@@ -166,7 +139,7 @@ describe.each(testDialects())('default permissions (prototypes) API (%s)', (dial
       expectApiError(await anonymous.get(PREFIX), 401);
       expectApiError(await anonymous.post(PREFIX, body), 401);
       const orgToken = await tokenClient(registry, 'alice', ['org:admin']);
-      expectOk(await orgToken.get(PREFIX));
+      expectStatus(await orgToken.get(PREFIX));
       expect((await alice.get(PREFIX)).body.prototypes).toEqual([expect.objectContaining({ role: 'read' })]);
     });
 
@@ -185,13 +158,13 @@ describe.each(testDialects())('default permissions (prototypes) API (%s)', (dial
         { role: 'write', delegate: { name: 'acme+ci', kind: 'user' } },
         { role: 'admin', delegate: { name: 'carol', kind: 'user' }, activating_user: { name: 'erin' } },
       ]) {
-        expectOk(await alice.post(PREFIX, body));
+        expectStatus(await alice.post(PREFIX, body));
       }
     });
 
     it('POST /api/v1/repository applies the prototypes for any creator', async () => {
       const name = `api-${randomBytes(4).toString('hex')}`;
-      expectOk(await alice.post('/api/v1/repository', { repository: name, visibility: 'private', namespace: 'acme' }), 201);
+      expectStatus(await alice.post('/api/v1/repository', { repository: name, visibility: 'private', namespace: 'acme' }), 201);
       const users = await alice.get(`/api/v1/repository/acme/${name}/permissions/user/`);
       expect(roles(users.body.permissions)).toEqual({ alice: 'admin', bob: 'write', 'acme+ci': 'write' });
       const teams = await alice.get(`/api/v1/repository/acme/${name}/permissions/team/`);
@@ -210,7 +183,7 @@ describe.each(testDialects())('default permissions (prototypes) API (%s)', (dial
       expect(roles(users.body.permissions)).toEqual({ erin: 'admin', bob: 'write', 'acme+ci': 'write', carol: 'admin' });
       // carol's admin comes from the prototype for erin; through it she may push and administer.
       await v2('carol').pushImage(repo, 'by-carol', randomImage(1));
-      expectOk(await carol.get(`/api/v1/repository/${repo}/permissions/user/`));
+      expectStatus(await carol.get(`/api/v1/repository/${repo}/permissions/user/`));
     });
 
     it('creator-specific prototypes do not apply to other creators', async () => {

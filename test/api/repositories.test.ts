@@ -1,26 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNamespace, type Namespace } from '../../src/model/namespaces.js';
-import { createOrganization } from '../../src/model/organizations.js';
 import { createRepositoryWithPermissions } from '../../src/model/repository-creation.js';
-import { type ApiClient, type ApiResponse, anonymousClient, sessionClient, tokenClient } from '../helpers/api.js';
+import { type ApiClient, type ApiResponse, anonymousClient, expectApiError, expectStatus, sessionClient, tokenClient } from '../helpers/api.js';
 import { randomImage } from '../helpers/blobs.js';
 import { testDialects } from '../helpers/databases.js';
+import { addTeam, createOrganizationBy, createUsers, namespaceId } from '../helpers/fixtures.js';
 import { basicAuth, RegistryClient } from '../helpers/http.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const PASSWORD = 'repos-Pa55word!';
-
-function expectApiError(res: ApiResponse, status: number): void {
-  expect(res.status, res.describe()).toBe(status);
-  expect(res.body?.status, res.describe()).toBe(status);
-  expect(typeof res.body?.error_message, res.describe()).toBe('string');
-  expect(JSON.stringify(res.body)).not.toMatch(/\.ts:\d+|node:internal/);
-}
-
-function expectOk(res: ApiResponse, status = 200): void {
-  expect(res.status, res.describe()).toBe(status);
-}
 
 describe.each(testDialects())('repository API (%s)', (dialect) => {
   let registry: TestRegistry;
@@ -44,21 +33,6 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
     return `${prefix}-${randomBytes(4).toString('hex')}`;
   }
 
-  async function userId(name: string): Promise<number> {
-    return (await findNamespace(registry.ctx.db, name))!.id;
-  }
-
-  async function addTeam(name: string, role: 'member' | 'creator' | 'admin', members: string[]): Promise<void> {
-    const team = await registry.ctx.db
-      .insertInto('team')
-      .values({ organization_id: acme.id, name, role, description: '', created_at: Date.now() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    for (const member of members) {
-      await registry.ctx.db.insertInto('team_member').values({ team_id: team.id, member_id: await userId(member) }).execute();
-    }
-  }
-
   async function grant(repository: string, username: string, role: 'read' | 'write' | 'admin'): Promise<void> {
     const [namespace, ...rest] = repository.split('/');
     const repo = await registry.ctx.db
@@ -71,25 +45,23 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
       .executeTakeFirstOrThrow();
     await registry.ctx.db
       .insertInto('repository_permission')
-      .values({ repository_id: repo.id, member_id: await userId(username), team_id: null, role })
+      .values({ repository_id: repo.id, member_id: await namespaceId(registry, username), team_id: null, role })
       .execute();
   }
 
   /** Creates alice/<prefix>-xxxx through the API and returns its path. */
   async function aliceRepository(prefix: string, visibility: 'public' | 'private' = 'private'): Promise<string> {
     const name = uniqueName(prefix);
-    expectOk(await alice.post('/api/v1/repository', { repository: name, visibility, description: '' }), 201);
+    expectStatus(await alice.post('/api/v1/repository', { repository: name, visibility, description: '' }), 201);
     return `alice/${name}`;
   }
 
   beforeAll(async () => {
     registry = await startTestRegistry({ dialect });
-    for (const name of ['alice', 'bob', 'carol', 'dave']) {
-      await registry.createUser(name, PASSWORD, { email: `${name}@example.com` });
-    }
-    acme = await createOrganization(registry.ctx.db, registry.ctx.config, { name: 'acme', creatorId: await userId('alice') });
-    await addTeam('readers', 'member', ['carol']);
-    await addTeam('builders', 'creator', ['dave']);
+    await createUsers(registry, ['alice', 'bob', 'carol', 'dave'], PASSWORD);
+    acme = await createOrganizationBy(registry, 'acme', 'alice');
+    await addTeam(registry, acme.id, 'readers', 'member', ['carol']);
+    await addTeam(registry, acme.id, 'builders', 'creator', ['dave']);
     alice = await sessionClient(registry, 'alice');
     bob = await sessionClient(registry, 'bob');
     carol = await sessionClient(registry, 'carol');
@@ -106,10 +78,10 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
     it('creates a private repository in the caller\'s namespace, with the caller as admin', async () => {
       const name = uniqueName('created');
       const res = await alice.post('/api/v1/repository', { repository: name, visibility: 'private', description: 'hello' });
-      expectOk(res, 201);
+      expectStatus(res, 201);
       expect(res.body).toEqual({ namespace: 'alice', name, kind: 'image' });
       const got = await alice.get(`/api/v1/repository/alice/${name}`);
-      expectOk(got);
+      expectStatus(got);
       expect(got.body).toMatchObject({
         namespace: 'alice',
         name,
@@ -137,7 +109,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
 
     it('refuses a name that exists', async () => {
       const name = uniqueName('twice');
-      expectOk(await alice.post('/api/v1/repository', { repository: name, visibility: 'private' }), 201);
+      expectStatus(await alice.post('/api/v1/repository', { repository: name, visibility: 'private' }), 201);
       const again = await alice.post('/api/v1/repository', { repository: name, visibility: 'public' });
       expectApiError(again, 400);
       expect(again.body.error_message).toBe('Repository already exists');
@@ -145,8 +117,8 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
 
     it('accepts nested names (FEATURE_EXTENDED_REPOSITORY_NAMES)', async () => {
       const name = `${uniqueName('group')}/app`;
-      expectOk(await alice.post('/api/v1/repository', { repository: name, visibility: 'private' }), 201);
-      expectOk(await alice.get(`/api/v1/repository/alice/${name}`));
+      expectStatus(await alice.post('/api/v1/repository', { repository: name, visibility: 'private' }), 201);
+      expectStatus(await alice.get(`/api/v1/repository/alice/${name}`));
     });
 
     it.each([
@@ -180,7 +152,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
       const readOnlyToken = await tokenClient(registry, 'alice', ['repo:read', 'repo:write', 'repo:admin']);
       expectApiError(await readOnlyToken.post('/api/v1/repository', { repository: uniqueName('tok'), visibility: 'private' }), 403);
       const createToken = await tokenClient(registry, 'alice', ['repo:create']);
-      expectOk(await createToken.post('/api/v1/repository', { repository: uniqueName('tok'), visibility: 'private' }), 201);
+      expectStatus(await createToken.post('/api/v1/repository', { repository: uniqueName('tok'), visibility: 'private' }), 201);
     });
 
     it('in an organization: creator and admin teams may create, member teams may not', async () => {
@@ -190,11 +162,11 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
       );
       const name = uniqueName('org');
       const res = await dave.post('/api/v1/repository', { repository: name, visibility: 'private', namespace: 'acme' });
-      expectOk(res, 201);
+      expectStatus(res, 201);
       expect(res.body).toEqual({ namespace: 'acme', name, kind: 'image' });
       const got = await dave.get(`/api/v1/repository/acme/${name}`);
       expect(got.body).toMatchObject({ is_organization: true, can_admin: true });
-      expectOk(await alice.post('/api/v1/repository', { repository: uniqueName('org'), visibility: 'public', namespace: 'acme' }), 201);
+      expectStatus(await alice.post('/api/v1/repository', { repository: uniqueName('org'), visibility: 'public', namespace: 'acme' }), 201);
     });
 
     it('refuses a namespace that does not exist (403)', async () => {
@@ -227,7 +199,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
 
     it('shows the owner their private and public repositories, in Quay\'s shape', async () => {
       const res = await alice.get('/api/v1/repository?namespace=alice');
-      expectOk(res);
+      expectStatus(res);
       expect(names(res)).toEqual(expect.arrayContaining([privateRepo, publicRepo]));
       const entry = res.body.repositories.find((r: { name: string }) => `alice/${r.name}` === privateRepo);
       expect(entry).toEqual({
@@ -244,18 +216,18 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
 
     it('hides private repositories from other users and anonymous callers', async () => {
       const bobsView = await bob.get('/api/v1/repository?namespace=alice&public=true');
-      expectOk(bobsView);
+      expectStatus(bobsView);
       expect(names(bobsView)).toContain(publicRepo);
       expect(names(bobsView)).not.toContain(privateRepo);
       const anonymousView = await anonymous.get('/api/v1/repository?namespace=alice&public=true');
-      expectOk(anonymousView);
+      expectStatus(anonymousView);
       expect(names(anonymousView)).toContain(publicRepo);
       expect(names(anonymousView)).not.toContain(privateRepo);
     });
 
     it('without public=true lists only what the caller holds rights on', async () => {
       const res = await bob.get('/api/v1/repository?namespace=alice');
-      expectOk(res);
+      expectStatus(res);
       expect(names(res)).not.toContain(publicRepo);
       expect(names(res)).not.toContain(privateRepo);
       expect(names(await anonymous.get('/api/v1/repository?namespace=alice'))).toEqual([]);
@@ -270,10 +242,10 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
 
     it("shows an organization's private repository to members of a team granted read on it", async () => {
       const name = uniqueName('team-listed');
-      expectOk(await alice.post('/api/v1/repository', { repository: name, visibility: 'private', namespace: 'acme' }), 201);
+      expectStatus(await alice.post('/api/v1/repository', { repository: name, visibility: 'private', namespace: 'acme' }), 201);
       const listed = async (client: ApiClient) => names(await client.get('/api/v1/repository?namespace=acme&public=true'));
       expect(await listed(carol)).not.toContain(`acme/${name}`);
-      expectOk(await alice.put(`/api/v1/repository/acme/${name}/permissions/team/readers`, { role: 'read' }));
+      expectStatus(await alice.put(`/api/v1/repository/acme/${name}/permissions/team/readers`, { role: 'read' }));
       expect(await listed(carol)).toContain(`acme/${name}`);
       expect(names(await carol.get('/api/v1/repository?namespace=acme'))).toContain(`acme/${name}`);
       expect(await listed(bob)).not.toContain(`acme/${name}`);
@@ -283,7 +255,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
 
     it('public=true without a namespace lists public repositories of every namespace', async () => {
       const res = await bob.get('/api/v1/repository?public=true');
-      expectOk(res);
+      expectStatus(res);
       expect(names(res)).toContain(publicRepo);
       expect(names(res)).not.toContain(privateRepo);
     });
@@ -301,7 +273,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
 
     it('starred=true lists nothing yet; anonymous starred is refused (400)', async () => {
       const res = await alice.get('/api/v1/repository?starred=true');
-      expectOk(res);
+      expectStatus(res);
       expect(res.body.repositories).toEqual([]);
       expectApiError(await anonymous.get('/api/v1/repository?starred=true'), 400);
     });
@@ -309,7 +281,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
     it('an OAuth token without repo:read lists only public repositories', async () => {
       const token = await tokenClient(registry, 'alice', ['user:read']);
       const res = await token.get('/api/v1/repository?namespace=alice&public=true');
-      expectOk(res);
+      expectStatus(res);
       expect(names(res)).toContain(publicRepo);
       expect(names(res)).not.toContain(privateRepo);
     });
@@ -324,11 +296,11 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
         expected.push(`bob/${name}`);
       }
       const first = await bob.get('/api/v1/repository?namespace=bob');
-      expectOk(first);
+      expectStatus(first);
       expect(first.body.repositories).toHaveLength(100);
       expect(typeof first.body.next_page).toBe('string');
       const second = await bob.get(`/api/v1/repository?namespace=bob&next_page=${encodeURIComponent(first.body.next_page)}`);
-      expectOk(second);
+      expectStatus(second);
       expect(second.body.next_page).toBeUndefined();
       expect([...names(first), ...names(second)]).toEqual(expected);
       // Another user paging through the same namespace sees none of bob's private repositories.
@@ -362,7 +334,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
     it('shows public repositories to anyone, without write or admin', async () => {
       const repo = await aliceRepository('open', 'public');
       const res = await anonymous.get(`/api/v1/repository/${repo}`);
-      expectOk(res);
+      expectStatus(res);
       expect(res.body).toMatchObject({
         is_public: true,
         can_write: false,
@@ -379,7 +351,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
       const repo = await aliceRepository('writer');
       await grant(repo, 'bob', 'write');
       const res = await bob.get(`/api/v1/repository/${repo}?includeTags=false`);
-      expectOk(res);
+      expectStatus(res);
       expect(res.body).toMatchObject({ can_write: true, can_admin: false });
       expect(res.body.tags).toBeUndefined();
     });
@@ -390,7 +362,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
       const repo = await aliceRepository('described');
       await grant(repo, 'bob', 'write');
       const res = await bob.put(`/api/v1/repository/${repo}`, { description: '# New text' });
-      expectOk(res);
+      expectStatus(res);
       expect(res.body).toEqual({ success: true });
       expect((await alice.get(`/api/v1/repository/${repo}`)).body.description).toBe('# New text');
     });
@@ -436,7 +408,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
 
       // The name is free again: a new, empty repository.
       const name = repo.slice('alice/'.length);
-      expectOk(await alice.post('/api/v1/repository', { repository: name, visibility: 'private' }), 201);
+      expectStatus(await alice.post('/api/v1/repository', { repository: name, visibility: 'private' }), 201);
       expect((await alice.get(`/api/v1/repository/${repo}`)).body.tags).toEqual({});
       expect((await v2('alice').getManifest(repo, 'v1')).status).toBe(404);
     });
@@ -455,7 +427,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
       expectApiError(await anonymous.delete(`/api/v1/repository/${repo}`), 401);
       const writeToken = await tokenClient(registry, 'alice', ['repo:read', 'repo:write']);
       expectApiError(await writeToken.delete(`/api/v1/repository/${repo}`), 403);
-      expectOk(await alice.get(`/api/v1/repository/${repo}`));
+      expectStatus(await alice.get(`/api/v1/repository/${repo}`));
       expectApiError(await alice.delete('/api/v1/repository/alice/never-existed'), 404);
       const adminToken = await tokenClient(registry, 'alice', ['repo:admin']);
       expect((await adminToken.delete(`/api/v1/repository/${repo}`)).status).toBe(204);
@@ -469,12 +441,12 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
       expect([401, 403, 404]).toContain((await v2Anonymous.getManifest(repo, 'v1')).status);
 
       const res = await alice.post(`/api/v1/repository/${repo}/changevisibility`, { visibility: 'public' });
-      expectOk(res);
+      expectStatus(res);
       expect(res.body).toEqual({ success: true });
       expect((await v2Anonymous.getManifest(repo, 'v1')).status).toBe(200);
       expect((await anonymous.get(`/api/v1/repository/${repo}`)).body.is_public).toBe(true);
 
-      expectOk(await alice.post(`/api/v1/repository/${repo}/changevisibility`, { visibility: 'private' }));
+      expectStatus(await alice.post(`/api/v1/repository/${repo}/changevisibility`, { visibility: 'private' }));
       expect([401, 403, 404]).toContain((await v2Anonymous.getManifest(repo, 'v1')).status);
     });
 
@@ -496,7 +468,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
       await v2('alice').pushImage(repo, 'v1', first);
 
       const res = await alice.put(`/api/v1/repository/${repo}/changestate`, { state: 'READ_ONLY' });
-      expectOk(res);
+      expectStatus(res);
       expect(res.body).toEqual({ success: true });
       const view = await alice.get(`/api/v1/repository/${repo}`);
       expect(view.body).toMatchObject({ state: 'READ_ONLY', can_write: false, can_admin: true });
@@ -514,7 +486,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
         expect(granted.access[0].actions).not.toContain('push');
       }
 
-      expectOk(await alice.put(`/api/v1/repository/${repo}/changestate`, { state: 'NORMAL' }));
+      expectStatus(await alice.put(`/api/v1/repository/${repo}/changestate`, { state: 'NORMAL' }));
       await v2('alice').pushImage(repo, 'v2', second);
     });
 
@@ -554,8 +526,8 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
 
     it('MIRROR is a valid state, and refuses the owner\'s pushes', async () => {
       const client = await sessionClient(mirrorRegistry, 'alice');
-      expectOk(await client.post('/api/v1/repository', { repository: 'mirrored', visibility: 'private' }), 201);
-      expectOk(await client.put('/api/v1/repository/alice/mirrored/changestate', { state: 'MIRROR' }));
+      expectStatus(await client.post('/api/v1/repository', { repository: 'mirrored', visibility: 'private' }), 201);
+      expectStatus(await client.put('/api/v1/repository/alice/mirrored/changestate', { state: 'MIRROR' }));
       expect((await client.get('/api/v1/repository/alice/mirrored')).body.state).toBe('MIRROR');
       const push = await new RegistryClient(mirrorRegistry.url, basicAuth('alice', PASSWORD)).startUpload('alice/mirrored');
       expect([401, 403, 405], push.describe()).toContain(push.status);
@@ -575,7 +547,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
     it('refuses nested names (400) and accepts flat ones', async () => {
       const client = await sessionClient(flatRegistry, 'alice');
       expectApiError(await client.post('/api/v1/repository', { repository: 'group/app', visibility: 'private' }), 400);
-      expectOk(await client.post('/api/v1/repository', { repository: 'app', visibility: 'private' }), 201);
+      expectStatus(await client.post('/api/v1/repository', { repository: 'app', visibility: 'private' }), 201);
     });
   });
 });

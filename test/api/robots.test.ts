@@ -2,11 +2,12 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessGrant } from '../../src/auth/principal.js';
 import { findNamespace, type Namespace } from '../../src/model/namespaces.js';
-import { createOrganization } from '../../src/model/organizations.js';
 import { ensureRepository, type RepositoryWithNamespace } from '../../src/model/repositories.js';
 import { findRobot } from '../../src/model/robots.js';
 import { type ApiClient, anonymousClient, sessionClient, tokenClient } from '../helpers/api.js';
 import { testDialects } from '../helpers/databases.js';
+import { addTeam, createOrganizationBy, createUsers } from '../helpers/fixtures.js';
+import { v2Status } from '../helpers/http.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const PASSWORD = 'robots-Pa55word!';
@@ -30,12 +31,6 @@ describe.each(testDialects())('robot accounts API (%s)', (dialect) => {
   let dave: ApiClient;
   let anonymous: ApiClient;
 
-  async function v2Status(username: string, token: string, path = '/v2/'): Promise<number> {
-    const response = await fetch(`${registry.url}${path}`, { headers: { authorization: basicAuth(username, token) } });
-    await response.arrayBuffer();
-    return response.status;
-  }
-
   /** GET /v2/auth as a docker client does after `docker login`; the granted access, or the status when refused. */
   async function tokenFlow(username: string, token: string, scope: string): Promise<AccessGrant[] | number> {
     const query = new URLSearchParams({ service: registry.host, scope });
@@ -57,29 +52,11 @@ describe.each(testDialects())('robot accounts API (%s)', (dialect) => {
     return robot;
   }
 
-  async function addToNewTeam(robotName: string, teamName: string): Promise<void> {
-    const robot = await findRobot(registry.ctx.db, robotName);
-    if (!robot) throw new Error(`no robot ${robotName}`);
-    const team = await registry.ctx.db
-      .insertInto('team')
-      .values({ organization_id: acme.id, name: teamName, role: 'member', description: '', created_at: Date.now() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await registry.ctx.db.insertInto('team_member').values({ team_id: team.id, member_id: robot.id }).execute();
-  }
-
   beforeAll(async () => {
     registry = await startTestRegistry({ dialect });
-    for (const name of ['alice', 'carol', 'dave']) await registry.createUser(name, PASSWORD, { email: `${name}@example.com` });
-    const aliceRow = (await findNamespace(registry.ctx.db, 'alice'))!;
-    const carolRow = (await findNamespace(registry.ctx.db, 'carol'))!;
-    acme = await createOrganization(registry.ctx.db, registry.ctx.config, { name: 'acme', creatorId: aliceRow.id });
-    const readers = await registry.ctx.db
-      .insertInto('team')
-      .values({ organization_id: acme.id, name: 'readers', role: 'member', description: '', created_at: Date.now() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await registry.ctx.db.insertInto('team_member').values({ team_id: readers.id, member_id: carolRow.id }).execute();
+    await createUsers(registry, ['alice', 'carol', 'dave'], PASSWORD);
+    acme = await createOrganizationBy(registry, 'acme', 'alice');
+    await addTeam(registry, acme.id, 'readers', 'member', ['carol']);
     app = await ensureRepository(registry.ctx.db, acme.id, { namespace: 'acme', name: 'app' }, 'private');
     publicRepo = await ensureRepository(registry.ctx.db, acme.id, { namespace: 'acme', name: 'site' }, 'public');
     alice = await sessionClient(registry, 'alice');
@@ -370,12 +347,12 @@ describe.each(testDialects())('robot accounts API (%s)', (dialect) => {
       const oldToken: string = created.body.token;
       await grantPermission(app, 'acme+puller', 'read');
 
-      expect(await v2Status('acme+puller', oldToken)).toBe(200);
-      expect(await v2Status('acme+puller', oldToken, '/v2/acme/app/tags/list')).not.toBe(401);
+      expect(await v2Status(registry, 'acme+puller', oldToken)).toBe(200);
+      expect(await v2Status(registry, 'acme+puller', oldToken, '/v2/acme/app/tags/list')).not.toBe(401);
       expect(await tokenFlow('acme+puller', oldToken, 'repository:acme/app:pull,push')).toEqual([
         { type: 'repository', name: 'acme/app', actions: ['pull'] },
       ]);
-      expect(await v2Status('acme+puller', 'WRONG'.repeat(12) + 'ABCD')).toBe(401);
+      expect(await v2Status(registry, 'acme+puller', 'WRONG'.repeat(12) + 'ABCD')).toBe(401);
 
       const regenerated = await alice.post('/api/v1/organization/acme/robots/puller/regenerate');
       expect(regenerated.status, regenerated.describe()).toBe(200);
@@ -385,15 +362,15 @@ describe.each(testDialects())('robot accounts API (%s)', (dialect) => {
       expect(newToken).not.toBe(oldToken);
       expect((await alice.get('/api/v1/organization/acme/robots/puller')).body.token).toBe(newToken);
 
-      expect(await v2Status('acme+puller', oldToken)).toBe(401);
+      expect(await v2Status(registry, 'acme+puller', oldToken)).toBe(401);
       expect(await tokenFlow('acme+puller', oldToken, 'repository:acme/app:pull')).toBe(401);
-      expect(await v2Status('acme+puller', newToken)).toBe(200);
+      expect(await v2Status(registry, 'acme+puller', newToken)).toBe(200);
       expect(await tokenFlow('acme+puller', newToken, 'repository:acme/app:pull')).toEqual([
         { type: 'repository', name: 'acme/app', actions: ['pull'] },
       ]);
 
       expect((await alice.delete('/api/v1/organization/acme/robots/puller')).status).toBe(204);
-      expect(await v2Status('acme+puller', newToken)).toBe(401);
+      expect(await v2Status(registry, 'acme+puller', newToken)).toBe(401);
     });
 
     it('regenerates user robot tokens too', async () => {
@@ -401,8 +378,8 @@ describe.each(testDialects())('robot accounts API (%s)', (dialect) => {
       const regenerated = await alice.post('/api/v1/user/robots/rotating/regenerate');
       expect(regenerated.status).toBe(200);
       expect(regenerated.body.token).not.toBe(created.body.token);
-      expect(await v2Status('alice+rotating', created.body.token)).toBe(401);
-      expect(await v2Status('alice+rotating', regenerated.body.token)).toBe(200);
+      expect(await v2Status(registry, 'alice+rotating', created.body.token)).toBe(401);
+      expect(await v2Status(registry, 'alice+rotating', regenerated.body.token)).toBe(200);
       expect((await alice.delete('/api/v1/user/robots/rotating')).status).toBe(204);
     });
 
@@ -410,7 +387,7 @@ describe.each(testDialects())('robot accounts API (%s)', (dialect) => {
       expect((await alice.put('/api/v1/organization/acme/robots/worker')).status).toBe(201);
       const robot = await grantPermission(app, 'acme+worker', 'write');
       await grantPermission(publicRepo, 'acme+worker', 'read');
-      await addToNewTeam('acme+worker', 'builders');
+      await addTeam(registry, acme.id, 'builders', 'member', ['acme+worker']);
 
       const permissions = await alice.get('/api/v1/organization/acme/robots/worker/permissions');
       expect(permissions.status, permissions.describe()).toBe(200);
@@ -491,7 +468,7 @@ describe.each(testDialects())('robot accounts API (%s)', (dialect) => {
       expect(JSON.parse(Buffer.from(encoded!, 'base64').toString('utf8'))).toEqual(views.docker_config_json);
 
       // The credentials it hands out work.
-      expect(await v2Status(views.username, views.password)).toBe(200);
+      expect(await v2Status(registry, views.username, views.password)).toBe(200);
       expect((await alice.delete('/api/v1/organization/acme/robots/deploy_bot')).status).toBe(204);
     });
 

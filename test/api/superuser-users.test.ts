@@ -1,22 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNamespace, findNamespaceById } from '../../src/model/namespaces.js';
 import { createOrganization } from '../../src/model/organizations.js';
-import { type ApiClient, type ApiResponse, anonymousClient, sessionClient, tokenClient } from '../helpers/api.js';
+import { type ApiClient, anonymousClient, expectStatus, sessionClient, tokenClient } from '../helpers/api.js';
 import { testDialects } from '../helpers/databases.js';
+import { v2Status } from '../helpers/http.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /** Superuser user management: /api/v1/superuser/users/ and /api/v1/superuser/users/{username}. */
-
-async function v2Status(registry: TestRegistry, username: string, password: string): Promise<number> {
-  const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-  const res = await fetch(`${registry.url}/v2/`, { headers: { authorization } });
-  await res.arrayBuffer();
-  return res.status;
-}
-
-function expectStatus(res: ApiResponse, status: number): void {
-  expect(res.status, res.describe()).toBe(status);
-}
 
 describe.each(testDialects())('superuser user management (%s)', (dialect) => {
   let registry: TestRegistry;

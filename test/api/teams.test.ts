@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNamespace } from '../../src/model/namespaces.js';
 import { createRobot } from '../../src/model/robots.js';
-import { type ApiClient, type ApiResponse, anonymousClient, sessionClient, tokenClient } from '../helpers/api.js';
+import { type ApiClient, type ApiResponse, anonymousClient, expectApiError, expectStatus, sessionClient, tokenClient } from '../helpers/api.js';
 import { randomImage } from '../helpers/blobs.js';
 import { testDialects } from '../helpers/databases.js';
+import { createUsers } from '../helpers/fixtures.js';
 import { basicAuth, RegistryClient } from '../helpers/http.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -11,25 +12,13 @@ import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const PASSWORD = 'team-test-password';
 
-function expectStatus(res: ApiResponse, status: number): void {
-  expect(res.status, res.describe()).toBe(status);
-}
-
-function expectError(res: ApiResponse, status: number, message?: RegExp): void {
-  expectStatus(res, status);
-  expect(res.body).toMatchObject({ status, error_message: expect.any(String) });
-  if (message) expect(res.body.error_message).toMatch(message);
-}
-
 function memberNames(res: ApiResponse): string[] {
   return res.body.members.map((m: { name?: string; email?: string }) => m.name ?? m.email).sort();
 }
 
 async function startWithUsers(dialect: 'sqlite' | 'postgres', overrides: Record<string, unknown> = {}) {
   const registry = await startTestRegistry({ dialect, overrides });
-  for (const name of ['alice', 'bob', 'carol', 'dave', 'erin']) {
-    await registry.createUser(name, PASSWORD, { email: `${name}@example.com` });
-  }
+  await createUsers(registry, ['alice', 'bob', 'carol', 'dave', 'erin'], PASSWORD);
   return registry;
 }
 
@@ -85,7 +74,7 @@ describe.each(testDialects())('teams API (%s)', (dialect) => {
     it.each([['Devs'], ['d'], ['two words'], ['dash-'], ['a+b'], ['x'.repeat(256)]])(
       'rejects the team name %j',
       async (name) => {
-        expectError(await alice.put(`/api/v1/organization/acme/team/${encodeURIComponent(name)}`, { role: 'member' }), 400);
+        expectApiError(await alice.put(`/api/v1/organization/acme/team/${encodeURIComponent(name)}`, { role: 'member' }), 400);
       },
     );
 
@@ -97,18 +86,18 @@ describe.each(testDialects())('teams API (%s)', (dialect) => {
     });
 
     it('rejects bad or missing roles', async () => {
-      expectError(await alice.put('/api/v1/organization/acme/team/badrole', { role: 'owner' }), 400);
-      expectError(await alice.put('/api/v1/organization/acme/team/badrole', {}), 400);
-      expectError(await alice.put('/api/v1/organization/acme/team/badrole', { role: 'member', description: 7 }), 400);
+      expectApiError(await alice.put('/api/v1/organization/acme/team/badrole', { role: 'owner' }), 400);
+      expectApiError(await alice.put('/api/v1/organization/acme/team/badrole', {}), 400);
+      expectApiError(await alice.put('/api/v1/organization/acme/team/badrole', { role: 'member', description: 7 }), 400);
       expect((await alice.get('/api/v1/organization/acme')).body.teams).not.toHaveProperty('badrole');
     });
 
     it('refuses non-administrators, anonymous callers and tokens without org:admin', async () => {
-      expectError(await carol.put('/api/v1/organization/acme/team/intruders', { role: 'admin' }), 403);
-      expectError(await anonymous.put('/api/v1/organization/acme/team/intruders', { role: 'admin' }), 401);
+      expectApiError(await carol.put('/api/v1/organization/acme/team/intruders', { role: 'admin' }), 403);
+      expectApiError(await anonymous.put('/api/v1/organization/acme/team/intruders', { role: 'admin' }), 401);
       const noScope = await tokenClient(registry, 'alice', ['user:admin', 'repo:admin']);
-      expectError(await noScope.put('/api/v1/organization/acme/team/intruders', { role: 'admin' }), 403);
-      expectError(await noScope.delete('/api/v1/organization/acme/team/devs'), 403);
+      expectApiError(await noScope.put('/api/v1/organization/acme/team/intruders', { role: 'admin' }), 403);
+      expectApiError(await noScope.delete('/api/v1/organization/acme/team/devs'), 403);
       expect((await alice.get('/api/v1/organization/acme')).body.teams).not.toHaveProperty('intruders');
       const withScope = await tokenClient(registry, 'alice', ['org:admin']);
       expectStatus(await withScope.put('/api/v1/organization/acme/team/tokenteam', { role: 'member' }), 200);
@@ -116,16 +105,16 @@ describe.each(testDialects())('teams API (%s)', (dialect) => {
     });
 
     it('answers 404 for unknown organizations and teams', async () => {
-      expectError(await alice.put('/api/v1/organization/nowhere/team/devs', { role: 'member' }), 404);
-      expectError(await alice.delete('/api/v1/organization/acme/team/ghosts'), 404);
-      expectError(await alice.get('/api/v1/organization/acme/team/ghosts/members'), 404);
-      expectError(await alice.get('/api/v1/organization/acme/team/ghosts/permissions'), 404);
+      expectApiError(await alice.put('/api/v1/organization/nowhere/team/devs', { role: 'member' }), 404);
+      expectApiError(await alice.delete('/api/v1/organization/acme/team/ghosts'), 404);
+      expectApiError(await alice.get('/api/v1/organization/acme/team/ghosts/members'), 404);
+      expectApiError(await alice.get('/api/v1/organization/acme/team/ghosts/permissions'), 404);
     });
 
     it('deletes a team with its memberships', async () => {
       expectStatus(await alice.put('/api/v1/organization/acme/team/temp', { role: 'creator' }), 200);
       expectStatus(await alice.put('/api/v1/organization/acme/team/temp/members/dave'), 200);
-      expectError(await carol.delete('/api/v1/organization/acme/team/temp'), 403);
+      expectApiError(await carol.delete('/api/v1/organization/acme/team/temp'), 403);
       expectStatus(await alice.delete('/api/v1/organization/acme/team/temp'), 204);
       expect((await alice.get('/api/v1/organization/acme')).body.teams).not.toHaveProperty('temp');
       const dave = await sessionClient(registry, 'dave');
@@ -157,11 +146,11 @@ describe.each(testDialects())('teams API (%s)', (dialect) => {
     });
 
     it('rejects robots of other namespaces, unknown users, organizations and duplicates', async () => {
-      expectError(await alice.put('/api/v1/organization/acme/team/crew/members/other+spy'), 400, /does not belong/);
-      expectError(await alice.put('/api/v1/organization/acme/team/crew/members/nobody'), 400);
-      expectError(await alice.put('/api/v1/organization/acme/team/crew/members/other'), 400);
-      expectError(await alice.put('/api/v1/organization/acme/team/crew/members/bob'), 400, /already a member/);
-      expectError(await alice.put('/api/v1/organization/acme/team/nosuch/members/bob'), 404);
+      expectApiError(await alice.put('/api/v1/organization/acme/team/crew/members/other+spy'), 400, /does not belong/);
+      expectApiError(await alice.put('/api/v1/organization/acme/team/crew/members/nobody'), 400);
+      expectApiError(await alice.put('/api/v1/organization/acme/team/crew/members/other'), 400);
+      expectApiError(await alice.put('/api/v1/organization/acme/team/crew/members/bob'), 400, /already a member/);
+      expectApiError(await alice.put('/api/v1/organization/acme/team/nosuch/members/bob'), 404);
     });
 
     it('lets team members list their team, but not other teams, and not edit', async () => {
@@ -169,26 +158,26 @@ describe.each(testDialects())('teams API (%s)', (dialect) => {
       expectStatus(own, 200);
       expect(own.body.can_edit).toBe(false);
       expect(memberNames(own)).toEqual(['acme+deployer', 'bob']);
-      expectError(await bob.get('/api/v1/organization/acme/team/owners/members'), 403);
-      expectError(await bob.get('/api/v1/organization/acme/team/ghosts/members'), 403);
-      expectError(await carol.get('/api/v1/organization/acme/team/crew/members'), 403);
-      expectError(await anonymous.get('/api/v1/organization/acme/team/crew/members'), 401);
+      expectApiError(await bob.get('/api/v1/organization/acme/team/owners/members'), 403);
+      expectApiError(await bob.get('/api/v1/organization/acme/team/ghosts/members'), 403);
+      expectApiError(await carol.get('/api/v1/organization/acme/team/crew/members'), 403);
+      expectApiError(await anonymous.get('/api/v1/organization/acme/team/crew/members'), 401);
       const noScope = await tokenClient(registry, 'bob', ['repo:read', 'user:read']);
-      expectError(await noScope.get('/api/v1/organization/acme/team/crew/members'), 403);
-      expectError(await bob.put('/api/v1/organization/acme/team/crew/members/carol'), 403);
-      expectError(await bob.delete('/api/v1/organization/acme/team/crew/members/acme+deployer'), 403);
+      expectApiError(await noScope.get('/api/v1/organization/acme/team/crew/members'), 403);
+      expectApiError(await bob.put('/api/v1/organization/acme/team/crew/members/carol'), 403);
+      expectApiError(await bob.delete('/api/v1/organization/acme/team/crew/members/acme+deployer'), 403);
     });
 
     it('removes members, and answers 404 for unknown or absent ones', async () => {
       expectStatus(await alice.delete('/api/v1/organization/acme/team/crew/members/acme+deployer'), 204);
       expect(memberNames(await alice.get('/api/v1/organization/acme/team/crew/members'))).toEqual(['bob']);
-      expectError(await alice.delete('/api/v1/organization/acme/team/crew/members/acme+deployer'), 404);
-      expectError(await alice.delete('/api/v1/organization/acme/team/crew/members/nobody'), 404);
-      expectError(await alice.delete('/api/v1/organization/acme/team/crew/members/carol'), 404);
+      expectApiError(await alice.delete('/api/v1/organization/acme/team/crew/members/acme+deployer'), 404);
+      expectApiError(await alice.delete('/api/v1/organization/acme/team/crew/members/nobody'), 404);
+      expectApiError(await alice.delete('/api/v1/organization/acme/team/crew/members/carol'), 404);
     });
 
     it('refuses e-mail invitations while FEATURE_MAILING is off', async () => {
-      expectError(
+      expectApiError(
         await alice.put('/api/v1/organization/acme/team/crew/invite/someone@example.com'),
         400,
         /FEATURE_MAILING/,
@@ -226,8 +215,8 @@ describe.each(testDialects())('teams API (%s)', (dialect) => {
     });
 
     it('hides them from others', async () => {
-      expectError(await bob.get('/api/v1/organization/acme/team/readers/permissions'), 403);
-      expectError(await anonymous.get('/api/v1/organization/acme/team/readers/permissions'), 401);
+      expectApiError(await bob.get('/api/v1/organization/acme/team/readers/permissions'), 403);
+      expectApiError(await anonymous.get('/api/v1/organization/acme/team/readers/permissions'), 401);
     });
   });
 
@@ -237,9 +226,9 @@ describe.each(testDialects())('teams API (%s)', (dialect) => {
     });
 
     it('refuses to remove the last administrator, delete the last admin team or demote it', async () => {
-      expectError(await alice.delete('/api/v1/organization/solo/team/owners/members/alice'), 400, /administrator/);
-      expectError(await alice.delete('/api/v1/organization/solo/team/owners'), 400, /administrator/);
-      expectError(await alice.put('/api/v1/organization/solo/team/owners', { role: 'creator' }), 400, /administrator/);
+      expectApiError(await alice.delete('/api/v1/organization/solo/team/owners/members/alice'), 400, /administrator/);
+      expectApiError(await alice.delete('/api/v1/organization/solo/team/owners'), 400, /administrator/);
+      expectApiError(await alice.put('/api/v1/organization/solo/team/owners', { role: 'creator' }), 400, /administrator/);
       const org = await alice.get('/api/v1/organization/solo');
       expect(org.body).toMatchObject({ is_admin: true });
       expect(org.body.teams.owners).toMatchObject({ role: 'admin', member_count: 1 });
@@ -249,15 +238,15 @@ describe.each(testDialects())('teams API (%s)', (dialect) => {
       const solo = await findNamespace(registry.ctx.db, 'solo');
       await createRobot(registry.ctx.db, registry.ctx.secrets, { owner: solo!, shortname: 'keeper' });
       expectStatus(await alice.put('/api/v1/organization/solo/team/owners/members/solo+keeper'), 200);
-      expectError(await alice.delete('/api/v1/organization/solo/team/owners/members/alice'), 400);
+      expectApiError(await alice.delete('/api/v1/organization/solo/team/owners/members/alice'), 400);
     });
 
     it('lets another administrator take over, but not an administrator drop their own last admin team', async () => {
       expectStatus(await alice.put('/api/v1/organization/solo/team/owners/members/bob'), 200);
-      expectError(await alice.delete('/api/v1/organization/solo/team/owners/members/alice'), 400, /your own/);
+      expectApiError(await alice.delete('/api/v1/organization/solo/team/owners/members/alice'), 400, /your own/);
       expectStatus(await bob.delete('/api/v1/organization/solo/team/owners/members/alice'), 204);
       expect((await alice.get('/api/v1/organization/solo')).body.is_admin).toBe(false);
-      expectError(await bob.delete('/api/v1/organization/solo/team/owners/members/bob'), 400);
+      expectApiError(await bob.delete('/api/v1/organization/solo/team/owners/members/bob'), 400);
     });
   });
 
@@ -341,7 +330,7 @@ describe.each(testDialects())('team invitations with FEATURE_MAILING (%s)', (dia
   });
 
   it('requires an e-mail address for new organizations', async () => {
-    expectError(await alice.post('/api/v1/organization/', { name: 'nomail' }), 400, /e-mail/);
+    expectApiError(await alice.post('/api/v1/organization/', { name: 'nomail' }), 400, /e-mail/);
   });
 
   it('invites users who are not yet in the organization', async () => {
@@ -358,16 +347,16 @@ describe.each(testDialects())('team invitations with FEATURE_MAILING (%s)', (dia
 
   it('lets only the invited user accept, joining every team they were invited to', async () => {
     const token = await inviteToken({ user: 'bob' });
-    expectError(await carol.put(`/api/v1/teaminvite/${token}`), 400, /bob/);
-    expectError(await anonymousClient(registry).put(`/api/v1/teaminvite/${token}`), 401);
-    expectError(await bob.put('/api/v1/teaminvite/not-a-code'), 404);
+    expectApiError(await carol.put(`/api/v1/teaminvite/${token}`), 400, /bob/);
+    expectApiError(await anonymousClient(registry).put(`/api/v1/teaminvite/${token}`), 401);
+    expectApiError(await bob.put('/api/v1/teaminvite/not-a-code'), 404);
     const res = await bob.put(`/api/v1/teaminvite/${token}`);
     expectStatus(res, 200);
     expect(res.body).toEqual({ org: 'acme', team: expect.stringMatching(/^(crew|ops)$/) });
     expect(memberNames(await alice.get('/api/v1/organization/acme/team/crew/members'))).toEqual(['bob']);
     expect(memberNames(await alice.get('/api/v1/organization/acme/team/ops/members'))).toEqual(['bob']);
     expect(await registry.ctx.db.selectFrom('team_invite').select('id').execute()).toEqual([]);
-    expectError(await bob.put(`/api/v1/teaminvite/${token}`), 404);
+    expectApiError(await bob.put(`/api/v1/teaminvite/${token}`), 404);
   });
 
   it('adds existing organization members directly', async () => {
@@ -385,19 +374,19 @@ describe.each(testDialects())('team invitations with FEATURE_MAILING (%s)', (dia
       avatar: expect.objectContaining({ kind: 'user' }),
       invited: true,
     });
-    expectError(await alice.put('/api/v1/organization/acme/team/crew/invite/not-an-address'), 400);
+    expectApiError(await alice.put('/api/v1/organization/acme/team/crew/invite/not-an-address'), 400);
     const token = await inviteToken({ email: 'carol@example.com' });
     const dave = await sessionClient(registry, 'dave');
-    expectError(await dave.put(`/api/v1/teaminvite/${token}`), 400);
+    expectApiError(await dave.put(`/api/v1/teaminvite/${token}`), 400);
     expectStatus(await carol.put(`/api/v1/teaminvite/${token}`), 200);
     expect(memberNames(await alice.get('/api/v1/organization/acme/team/crew/members'))).toEqual(['bob', 'carol']);
   });
 
   it('withdraws invitations by e-mail and by user', async () => {
     expectStatus(await alice.put('/api/v1/organization/acme/team/crew/invite/later@example.com'), 200);
-    expectError(await bob.delete('/api/v1/organization/acme/team/crew/invite/later@example.com'), 403);
+    expectApiError(await bob.delete('/api/v1/organization/acme/team/crew/invite/later@example.com'), 403);
     expectStatus(await alice.delete('/api/v1/organization/acme/team/crew/invite/later@example.com'), 204);
-    expectError(await alice.delete('/api/v1/organization/acme/team/crew/invite/later@example.com'), 404);
+    expectApiError(await alice.delete('/api/v1/organization/acme/team/crew/invite/later@example.com'), 404);
 
     expect((await alice.put('/api/v1/organization/acme/team/ops/members/dave')).body.invited).toBe(true);
     expectStatus(await alice.delete('/api/v1/organization/acme/team/ops/members/dave'), 204);
@@ -408,7 +397,7 @@ describe.each(testDialects())('team invitations with FEATURE_MAILING (%s)', (dia
   it('lets the invited user decline', async () => {
     expect((await alice.put('/api/v1/organization/acme/team/ops/members/erin')).body.invited).toBe(true);
     const token = await inviteToken({ user: 'erin' });
-    expectError(await carol.delete(`/api/v1/teaminvite/${token}`), 400);
+    expectApiError(await carol.delete(`/api/v1/teaminvite/${token}`), 400);
     const erin = await sessionClient(registry, 'erin');
     expectStatus(await erin.delete(`/api/v1/teaminvite/${token}`), 204);
     expect(await registry.ctx.db.selectFrom('team_invite').select('id').execute()).toEqual([]);

@@ -4,8 +4,9 @@ import { createAppToken } from '../../src/model/app-tokens.js';
 import { findNamespace, findNamespaceById } from '../../src/model/namespaces.js';
 import { createOrganization } from '../../src/model/organizations.js';
 import { createRobot } from '../../src/model/robots.js';
-import { type ApiResponse, anonymousClient, ApiClient, sessionClient, tokenClient } from '../helpers/api.js';
+import { ApiClient, type ApiResponse, anonymousClient, expectApiError, sessionClient, tokenClient } from '../helpers/api.js';
 import { testDialects } from '../helpers/databases.js';
+import { v2Status } from '../helpers/http.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /** The signed-in user's account: /api/v1/user/ (create, view, change, delete) and /api/v1/users/{name}. */
@@ -35,16 +36,6 @@ async function ageLogin(registry: TestRegistry, client: ApiClient, minutes: numb
   await registry.ctx.db.updateTable('user_session').set({ login_at: loginAt }).where('id', '=', id).execute();
 }
 
-function basicHeader(username: string, password: string): string {
-  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-}
-
-async function v2Status(registry: TestRegistry, username: string, password: string): Promise<number> {
-  const res = await fetch(`${registry.url}/v2/`, { headers: { authorization: basicHeader(username, password) } });
-  await res.arrayBuffer();
-  return res.status;
-}
-
 async function createInvite(registry: TestRegistry, organization: string, inviterName: string, token: string) {
   const org = await findNamespace(registry.ctx.db, organization);
   const inviter = await findNamespace(registry.ctx.db, inviterName);
@@ -59,12 +50,6 @@ async function createInvite(registry: TestRegistry, organization: string, invite
     .values({ team_id: team.id, user_id: null, email: 'guest@example.com', inviter_id: inviter!.id, token, created_at: Date.now() })
     .execute();
   return team.id;
-}
-
-function expectQuayError(res: ApiResponse, status: number, type?: string): void {
-  expect(res.status, res.describe()).toBe(status);
-  expect(res.body).toMatchObject({ status, error_message: expect.any(String) });
-  if (type) expect(res.body.error_type).toBe(type);
 }
 
 /** Asserts that no response text carries any of these passwords. */
@@ -107,14 +92,14 @@ describe.each(testDialects())('user accounts API (%s)', (dialect) => {
 
     it('refuses a taken name, a taken e-mail address, a short password and a bad name with 400', async () => {
       const anonymous = anonymousClient(registry);
-      expectQuayError(await anonymous.post('/api/v1/user/', { username: 'alice', password: 'whatever-123' }), 400);
-      expectQuayError(
+      expectApiError(await anonymous.post('/api/v1/user/', { username: 'alice', password: 'whatever-123' }), 400);
+      expectApiError(
         await anonymous.post('/api/v1/user/', { username: 'alice2', password: 'whatever-123', email: 'alice@example.com' }),
         400,
       );
-      expectQuayError(await anonymous.post('/api/v1/user/', { username: 'shorty', password: 'short' }), 400);
-      expectQuayError(await anonymous.post('/api/v1/user/', { username: 'Bad Name', password: 'whatever-123' }), 400);
-      expectQuayError(await anonymous.post('/api/v1/user/', { username: 'nopassword' }), 400);
+      expectApiError(await anonymous.post('/api/v1/user/', { username: 'shorty', password: 'short' }), 400);
+      expectApiError(await anonymous.post('/api/v1/user/', { username: 'Bad Name', password: 'whatever-123' }), 400);
+      expectApiError(await anonymous.post('/api/v1/user/', { username: 'nopassword' }), 400);
       expect(await findNamespace(registry.ctx.db, 'alice2')).toBeUndefined();
       expect(await findNamespace(registry.ctx.db, 'shorty')).toBeUndefined();
     });
@@ -158,11 +143,11 @@ describe.each(testDialects())('user accounts API (%s)', (dialect) => {
     });
 
     it('is 401 for anonymous callers', async () => {
-      expectQuayError(await anonymousClient(registry).get('/api/v1/user/'), 401);
+      expectApiError(await anonymousClient(registry).get('/api/v1/user/'), 401);
     });
 
     it('needs user:read from an OAuth token, and shows private fields only with user:admin', async () => {
-      expectQuayError(await (await tokenClient(registry, 'alice', ['repo:read'])).get('/api/v1/user/'), 403);
+      expectApiError(await (await tokenClient(registry, 'alice', ['repo:read'])).get('/api/v1/user/'), 403);
       const reader = await (await tokenClient(registry, 'alice', ['user:read'])).get('/api/v1/user/');
       expect(reader.status, reader.describe()).toBe(200);
       expect(reader.body.username).toBe('alice');
@@ -184,9 +169,11 @@ describe.each(testDialects())('user accounts API (%s)', (dialect) => {
       const alice = await findNamespace(registry.ctx.db, 'alice');
       await createRobot(registry.ctx.db, registry.ctx.secrets, { owner: alice!, shortname: 'builder' });
       const client = await sessionClient(registry, 'bob');
-      expectQuayError(await client.get('/api/v1/users/nobody'), 404, 'not_found');
-      expectQuayError(await client.get('/api/v1/users/alice-org'), 404);
-      expectQuayError(await client.get('/api/v1/users/alice+builder'), 404);
+      const nobody = await client.get('/api/v1/users/nobody');
+      expectApiError(nobody, 404);
+      expect(nobody.body.error_type).toBe('not_found');
+      expectApiError(await client.get('/api/v1/users/alice-org'), 404);
+      expectApiError(await client.get('/api/v1/users/alice+builder'), 404);
     });
   });
 
@@ -201,10 +188,10 @@ describe.each(testDialects())('user accounts API (%s)', (dialect) => {
 
     it('refuses an e-mail address used by another account, a bad address and an unlisted expiration', async () => {
       const client = await sessionClient(registry, 'bob');
-      expectQuayError(await client.put('/api/v1/user/', { email: 'alice@example.com' }), 400);
-      expectQuayError(await client.put('/api/v1/user/', { email: 'not an address' }), 400);
-      expectQuayError(await client.put('/api/v1/user/', { tag_expiration_s: 3600 }), 400);
-      expectQuayError(await client.put('/api/v1/user/', { tag_expiration_s: 'soon' }), 400);
+      expectApiError(await client.put('/api/v1/user/', { email: 'alice@example.com' }), 400);
+      expectApiError(await client.put('/api/v1/user/', { email: 'not an address' }), 400);
+      expectApiError(await client.put('/api/v1/user/', { tag_expiration_s: 3600 }), 400);
+      expectApiError(await client.put('/api/v1/user/', { tag_expiration_s: 'soon' }), 400);
       expect((await findNamespace(registry.ctx.db, 'bob'))?.email).toBe('robert@example.com');
     });
 
@@ -216,14 +203,14 @@ describe.each(testDialects())('user accounts API (%s)', (dialect) => {
       expect(res.status, res.describe()).toBe(200);
       expectNoPassword(res, 'dave-password', 'dave-new-password');
       expect((await current.get('/api/v1/user/')).status).toBe(200);
-      expectQuayError(await other.get('/api/v1/user/'), 401);
+      expectApiError(await other.get('/api/v1/user/'), 401);
       expect(await v2Status(registry, 'dave', 'dave-password')).toBe(401);
       expect(await v2Status(registry, 'dave', 'dave-new-password')).toBe(200);
     });
 
     it('refuses a password that is too short, changing nothing', async () => {
       const client = await sessionClient(registry, 'dave');
-      expectQuayError(await client.put('/api/v1/user/', { password: 'short', tag_expiration_s: 0 }), 400);
+      expectApiError(await client.put('/api/v1/user/', { password: 'short', tag_expiration_s: 0 }), 400);
       expect((await findNamespace(registry.ctx.db, 'dave'))?.removed_tag_expiration_s).toBe(1_209_600);
     });
 
@@ -231,7 +218,8 @@ describe.each(testDialects())('user accounts API (%s)', (dialect) => {
       const client = await sessionClient(registry, 'dave');
       await ageLogin(registry, client, 11);
       const refused = await client.put('/api/v1/user/', { password: 'dave-third-password' });
-      expectQuayError(refused, 401, 'fresh_login_required');
+      expectApiError(refused, 401);
+      expect(refused.body.error_type).toBe('fresh_login_required');
       expect(await v2Status(registry, 'dave', 'dave-new-password')).toBe(200);
 
       const verified = await client.post('/api/v1/signin/verify', { password: 'dave-new-password' });
@@ -243,7 +231,7 @@ describe.each(testDialects())('user accounts API (%s)', (dialect) => {
 
     it('lets an OAuth token with user:admin skip the fresh login, but not one with user:read', async () => {
       const reader = await tokenClient(registry, 'dave', ['user:read']);
-      expectQuayError(await reader.put('/api/v1/user/', { tag_expiration_s: 0 }), 403);
+      expectApiError(await reader.put('/api/v1/user/', { tag_expiration_s: 0 }), 403);
       const admin = await tokenClient(registry, 'dave', ['user:admin']);
       const res = await admin.put('/api/v1/user/', { tag_expiration_s: 0 });
       expect(res.status, res.describe()).toBe(200);
@@ -251,7 +239,7 @@ describe.each(testDialects())('user accounts API (%s)', (dialect) => {
     });
 
     it('is 401 for anonymous callers', async () => {
-      expectQuayError(await anonymousClient(registry).put('/api/v1/user/', { tag_expiration_s: 0 }), 401);
+      expectApiError(await anonymousClient(registry).put('/api/v1/user/', { tag_expiration_s: 0 }), 401);
     });
   });
 
@@ -280,8 +268,8 @@ describe.each(testDialects())('user accounts API (%s)', (dialect) => {
       const tokens = await registry.ctx.db.selectFrom('app_token').select('id').where('user_id', '=', erinRow!.id).execute();
       expect(tokens).toHaveLength(0);
 
-      expectQuayError(await client.get('/api/v1/user/'), 401);
-      expectQuayError(await token.get('/api/v1/user/'), 401);
+      expectApiError(await client.get('/api/v1/user/'), 401);
+      expectApiError(await token.get('/api/v1/user/'), 401);
       expect(await v2Status(registry, 'erin', 'erin-password')).toBe(401);
 
       const again = await anonymousClient(registry).post('/api/v1/user/', {
@@ -299,7 +287,7 @@ describe.each(testDialects())('user accounts API (%s)', (dialect) => {
       const org = await createOrganization(registry.ctx.db, registry.ctx.config, { name: 'frank-org', creatorId: frank!.id });
       const client = await sessionClient(registry, 'frank');
       const refused = await client.delete('/api/v1/user/');
-      expectQuayError(refused, 400);
+      expectApiError(refused, 400);
       expect(refused.body.error_message).toContain('frank-org');
       expect((await findNamespace(registry.ctx.db, 'frank'))?.enabled).toBe(1);
 
@@ -320,9 +308,11 @@ describe.each(testDialects())('user accounts API (%s)', (dialect) => {
       await registry.createUser('gina', 'gina-password');
       const stale = await sessionClient(registry, 'gina');
       await ageLogin(registry, stale, 30);
-      expectQuayError(await stale.delete('/api/v1/user/'), 401, 'fresh_login_required');
-      expectQuayError(await (await tokenClient(registry, 'gina', ['user:read'])).delete('/api/v1/user/'), 403);
-      expectQuayError(await anonymousClient(registry).delete('/api/v1/user/'), 401);
+      const staleDelete = await stale.delete('/api/v1/user/');
+      expectApiError(staleDelete, 401);
+      expect(staleDelete.body.error_type).toBe('fresh_login_required');
+      expectApiError(await (await tokenClient(registry, 'gina', ['user:read'])).delete('/api/v1/user/'), 403);
+      expectApiError(await anonymousClient(registry).delete('/api/v1/user/'), 401);
       expect((await findNamespace(registry.ctx.db, 'gina'))?.enabled).toBe(1);
       expect((await (await tokenClient(registry, 'gina', ['user:admin'])).delete('/api/v1/user/')).status).toBe(204);
       expect(await findNamespace(registry.ctx.db, 'gina')).toBeUndefined();
@@ -335,7 +325,7 @@ describe.each(testDialects())('account creation flags (%s)', (dialect) => {
     const registry = await startTestRegistry({ dialect, overrides: { FEATURE_USER_CREATION: false } });
     try {
       const res = await anonymousClient(registry).post('/api/v1/user/', { username: 'nora', password: 'nora-password' });
-      expectQuayError(res, 403);
+      expectApiError(res, 403);
       expect(await findNamespace(registry.ctx.db, 'nora')).toBeUndefined();
     } finally {
       await registry.close();
@@ -352,9 +342,9 @@ describe.each(testDialects())('account creation flags (%s)', (dialect) => {
       const anonymous = anonymousClient(registry);
 
       const uninvited = await anonymous.post('/api/v1/user/', { username: 'guest', password: 'guest-password' });
-      expectQuayError(uninvited, 400);
+      expectApiError(uninvited, 400);
       expect(uninvited.body.error_message).toBe('an invitation is required to create an account');
-      expectQuayError(
+      expectApiError(
         await anonymous.post('/api/v1/user/', { username: 'guest', password: 'guest-password', invite_code: 'wrong' }),
         400,
       );
@@ -382,7 +372,7 @@ describe.each(testDialects())('account creation flags (%s)', (dialect) => {
         password: 'guest-password',
         invite_code: 'invite-token-1',
       });
-      expectQuayError(reused, 400);
+      expectApiError(reused, 400);
       expect(await findNamespace(registry.ctx.db, 'guest2')).toBeUndefined();
     } finally {
       await registry.close();

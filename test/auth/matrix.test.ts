@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Insertable } from 'kysely';
-import type { RepositoryPermissionTable, RepositoryRole, TeamRole } from '../../src/db/tables.js';
+import type { RepositoryPermissionTable, RepositoryRole } from '../../src/db/tables.js';
 import { createAppToken } from '../../src/model/app-tokens.js';
 import { findNamespace } from '../../src/model/namespaces.js';
-import { createOrganization } from '../../src/model/organizations.js';
 import { createRobot, revealRobotToken } from '../../src/model/robots.js';
 import { ApiClient, oauthToken, sessionClient } from '../helpers/api.js';
 import { randomImage } from '../helpers/blobs.js';
 import { testDialects } from '../helpers/databases.js';
+import { addTeam, createOrganizationBy, namespaceId } from '../helpers/fixtures.js';
 import { type Auth, basicAuth, RegistryClient } from '../helpers/http.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -104,22 +104,6 @@ describe.each(testDialects())('authorization matrix (%s)', (dialect) => {
     return identity.registryAuth === null ? anonymousRegistry : anonymousRegistry.as(identity.registryAuth);
   }
 
-  async function namespaceId(name: string): Promise<number> {
-    return (await findNamespace(registry.ctx.db, name))!.id;
-  }
-
-  async function addTeam(orgId: number, name: string, role: TeamRole, members: string[]): Promise<number> {
-    const team = await registry.ctx.db
-      .insertInto('team')
-      .values({ organization_id: orgId, name, role, description: '', created_at: Date.now() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    for (const member of members) {
-      await registry.ctx.db.insertInto('team_member').values({ team_id: team.id, member_id: await namespaceId(member) }).execute();
-    }
-    return team.id;
-  }
-
   /** Creates ns/name with one tag pushed by its owner, and acme's grants when in acme. */
   async function makeRepository(ns: Namespace, name: string, visibility: Visibility): Promise<string> {
     const owner = anonymousRegistry.as(basicAuth(ns === 'alice' ? 'alice' : 'oscar', PASSWORD));
@@ -128,7 +112,7 @@ describe.each(testDialects())('authorization matrix (%s)', (dialect) => {
     const repo = await registry.ctx.db
       .updateTable('repository')
       .set({ visibility })
-      .where('namespace_id', '=', await namespaceId(ns))
+      .where('namespace_id', '=', await namespaceId(registry, ns))
       .where('name', '=', name)
       .returning('id')
       .executeTakeFirstOrThrow();
@@ -137,7 +121,7 @@ describe.each(testDialects())('authorization matrix (%s)', (dialect) => {
         { repository_id: repo.id, member_id: null, team_id: writersTeamId, role: 'write' },
       ];
       for (const grant of grants) {
-        rows.push({ repository_id: repo.id, member_id: await namespaceId(grant.memberName), team_id: null, role: grant.role });
+        rows.push({ repository_id: repo.id, member_id: await namespaceId(registry, grant.memberName), team_id: null, role: grant.role });
       }
       await registry.ctx.db.insertInto('repository_permission').values(rows).execute();
     }
@@ -148,10 +132,10 @@ describe.each(testDialects())('authorization matrix (%s)', (dialect) => {
     registry = await startTestRegistry({ dialect, overrides: { SUPER_USERS: ['root'] } });
     anonymousRegistry = new RegistryClient(registry.url);
     for (const name of ['alice', 'oscar', 'tina', 'carl', 'eve', 'root', 'dan', 'zed']) await registry.createUser(name, PASSWORD);
-    const { db, config, secrets } = registry.ctx;
-    const acme = await createOrganization(db, config, { name: 'acme', creatorId: await namespaceId('oscar') });
-    writersTeamId = await addTeam(acme.id, 'writers', 'member', ['tina']);
-    await addTeam(acme.id, 'creators', 'creator', ['carl']);
+    const { db, secrets } = registry.ctx;
+    const acme = await createOrganizationBy(registry, 'acme', 'oscar');
+    writersTeamId = await addTeam(registry, acme.id, 'writers', 'member', ['tina']);
+    await addTeam(registry, acme.id, 'creators', 'creator', ['carl']);
     const robots: Record<string, string> = {};
     for (const [short, role] of [['reader', 'read'], ['writer', 'write'], ['boss', 'admin']] as const) {
       const robot = await createRobot(db, secrets, { owner: acme, shortname: short });

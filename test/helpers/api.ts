@@ -1,7 +1,8 @@
+import { expect } from 'vitest';
 import { SESSION_COOKIE } from '../../src/api/authenticate.js';
-import { findNamespace } from '../../src/model/namespaces.js';
 import { createAccessToken, createOAuthApplication } from '../../src/model/oauth-tokens.js';
 import { createSession } from '../../src/model/sessions.js';
+import { namespaceId } from './fixtures.js';
 import type { TestRegistry } from './registry.js';
 
 /**
@@ -73,17 +74,11 @@ export class ApiClient {
   }
 }
 
-async function userId(registry: TestRegistry, name: string): Promise<number> {
-  const row = await findNamespace(registry.ctx.db, name);
-  if (!row) throw new Error(`no account named ${name}`);
-  return row.id;
-}
-
 /** An API client signed in as `username` through a real session row (as after POST /api/v1/signin). */
 export async function sessionClient(registry: TestRegistry, username: string): Promise<ApiClient> {
   const { session, cookieValue } = await createSession(
     registry.ctx.db,
-    await userId(registry, username),
+    await namespaceId(registry, username),
     registry.ctx.config.PERMANENT_SESSION_LIFETIME,
   );
   return new ApiClient(registry.url, { session: { cookie: cookieValue, csrf: session.csrf_token } });
@@ -91,7 +86,7 @@ export async function sessionClient(registry: TestRegistry, username: string): P
 
 /** An OAuth access token of `username` with exactly `scopes`. */
 export async function oauthToken(registry: TestRegistry, username: string, scopes: readonly string[]): Promise<string> {
-  const id = await userId(registry, username);
+  const id = await namespaceId(registry, username);
   const application = await createOAuthApplication(registry.ctx.db, { namespaceId: id, name: `test-${scopes.join('-')}` });
   const { token } = await createAccessToken(registry.ctx.db, {
     applicationId: application.id,
@@ -109,4 +104,26 @@ export async function tokenClient(registry: TestRegistry, username: string, scop
 
 export function anonymousClient(registry: TestRegistry): ApiClient {
   return new ApiClient(registry.url, null);
+}
+
+// ---- assertions -------------------------------------------------------------------------------
+
+export function expectStatus(res: ApiResponse, status = 200): void {
+  expect(res.status, res.describe()).toBe(status);
+}
+
+/**
+ * A Quay API error document answered with `status`: the status again in the body, a message and an
+ * error type, and no stack trace. With `message`, the error_message must match it.
+ */
+export function expectApiError(res: ApiResponse, status: number, message?: RegExp): void {
+  expectStatus(res, status);
+  expect(res.body, res.describe()).toMatchObject({
+    status,
+    error_message: expect.any(String),
+    detail: expect.any(String),
+    error_type: expect.any(String),
+  });
+  expect(JSON.stringify(res.body)).not.toMatch(/\.ts:\d+|node:internal/);
+  if (message) expect(res.body.error_message, res.describe()).toMatch(message);
 }

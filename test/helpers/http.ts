@@ -345,3 +345,13 @@ export const ACCEPT_ALL_MANIFESTS = [
   'application/vnd.docker.distribution.manifest.v2+json',
   'application/vnd.docker.distribution.manifest.list.v2+json',
 ].join(', ');
+
+/** The status a GET of `path` (by default /v2/) answers with these basic-auth credentials. */
+export async function v2Status(
+  registry: { url: string },
+  username: string,
+  password: string,
+  path = '/v2/',
+): Promise<number> {
+  return (await new RegistryClient(registry.url, basicAuth(username, password)).request('GET', path)).status;
+}

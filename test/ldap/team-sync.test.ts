@@ -2,12 +2,12 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LdapDirectory } from '../../src/auth/ldap/index.js';
 import type { QuaysideConfig } from '../../src/config/load.js';
-import { createOrganization } from '../../src/model/organizations.js';
 import { createRobot } from '../../src/model/robots.js';
 import { findTeamSync, isTeamSynced } from '../../src/model/team-sync.js';
 import { startTeamSyncWorker, TeamSyncWorker } from '../../src/workers/team-sync.js';
 import { anonymousClient, sessionClient, tokenClient } from '../helpers/api.js';
 import { type TestDialect, testDialects } from '../helpers/databases.js';
+import { createOrganizationBy, namespaceId } from '../helpers/fixtures.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 import { ldapConfig, slapdAvailable, startSlapd, type TestSlapd } from '../helpers/slapd.js';
 
@@ -42,16 +42,14 @@ async function startFixture(dialect: TestDialect, extra: Record<string, unknown>
   });
   for (const name of ['root', 'owner', 'outsider', 'outsider2']) await registry.createUser(name, `${name}-password`);
   const db = registry.ctx.db;
-  const userId = async (name: string) =>
-    (await db.selectFrom('namespace').select('id').where('name', '=', name).executeTakeFirstOrThrow()).id;
-  const organization = await createOrganization(db, registry.ctx.config, { name: 'acme', creatorId: await userId('owner') });
+  const organization = await createOrganizationBy(registry, 'acme', 'owner');
   const owners = await db
     .selectFrom('team')
     .select('id')
     .where('organization_id', '=', organization.id)
     .where('name', '=', 'owners')
     .executeTakeFirstOrThrow();
-  await db.insertInto('team_member').values({ team_id: owners.id, member_id: await userId('root') }).execute();
+  await db.insertInto('team_member').values({ team_id: owners.id, member_id: await namespaceId(registry, 'root') }).execute();
   const teamIds: Record<string, number> = {};
   for (const name of ['devs', 'ops', 'plain']) {
     const team = await db
@@ -62,12 +60,12 @@ async function startFixture(dialect: TestDialect, extra: Record<string, unknown>
     teamIds[name] = team.id;
   }
   const robot = await createRobot(db, registry.ctx.secrets, { owner: organization, shortname: 'bot' });
-  const robotId = (await db.selectFrom('namespace').select('id').where('name', '=', robot.name).executeTakeFirstOrThrow()).id;
+  const robotId = await namespaceId(registry, robot.name);
   await db
     .insertInto('team_member')
     .values([
       { team_id: teamIds['devs']!, member_id: robotId },
-      { team_id: teamIds['devs']!, member_id: await userId('outsider2') },
+      { team_id: teamIds['devs']!, member_id: await namespaceId(registry, 'outsider2') },
     ])
     .execute();
   return { registry, teamIds, robotId };
