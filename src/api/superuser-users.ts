@@ -1,5 +1,6 @@
 import { Type as T } from '@sinclair/typebox';
 import { authorizeSuperuser } from '../auth/authorize.js';
+import { isSuperuserAccount } from '../auth/credentials.js';
 import { randomText, UPPER_CASE_LETTERS_AND_DIGITS } from '../auth/random-text.js';
 import type { AppContext } from '../context.js';
 import { Invalid, NotFound } from '../errors.js';
@@ -10,7 +11,6 @@ import {
   createUser,
   deleteUserAccount,
   findUser,
-  isSuperuser,
   listUsers,
   setUserEnabled,
   validatePassword,
@@ -37,7 +37,7 @@ function generatePassword(): string {
 }
 
 /** Quay's superuser view of a user account. */
-function managedUserView(ctx: AppContext, user: Namespace) {
+async function managedUserView(ctx: AppContext, user: Namespace) {
   return {
     kind: 'user',
     name: user.name,
@@ -45,7 +45,7 @@ function managedUserView(ctx: AppContext, user: Namespace) {
     email: user.email,
     verified: true,
     avatar: avatarView(user.name, user.email, 'user'),
-    super_user: isSuperuser(ctx.config, user),
+    super_user: await isSuperuserAccount(ctx, user),
     enabled: user.enabled === 1,
   };
 }
@@ -95,7 +95,7 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
     async handler(call) {
       await authorizeManagingUsers(call);
       const users = await listUsers(call.ctx.db, { includeDisabled: call.query.disabled });
-      return { users: users.map((u) => managedUserView(call.ctx, u)) };
+      return { users: await Promise.all(users.map((u) => managedUserView(call.ctx, u))) };
     },
   });
 
@@ -124,7 +124,7 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
     tag: 'superuser',
     async handler(call) {
       await authorizeManagingUsers(call);
-      return managedUserView(call.ctx, await managedUser(call.ctx, call.params['username'] ?? ''));
+      return await managedUserView(call.ctx, await managedUser(call.ctx, call.params['username'] ?? ''));
     },
   });
 
@@ -139,7 +139,7 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
       await authorizeManagingUsers(call);
       const user = await managedUser(ctx, call.params['username'] ?? '');
       // As in Quay: superusers are managed through configuration, not by each other.
-      if (isSuperuser(ctx.config, user)) throw new Invalid('input', 'superuser accounts cannot be changed here');
+      if (await isSuperuserAccount(ctx, user)) throw new Invalid('input', 'superuser accounts cannot be changed here');
       if (body.superuser !== undefined) {
         throw new Invalid('input', 'superusers are set in config.yaml (SUPER_USERS) or with `quayside user create --superuser`');
       }
@@ -153,7 +153,7 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
       }
       if (body.enabled !== undefined) await setUserEnabled(ctx.db, user.id, body.enabled);
       if (body.password !== undefined) await changeUserPassword(ctx.db, user.id, body.password);
-      const view: Record<string, unknown> = managedUserView(ctx, await managedUser(ctx, user.name));
+      const view: Record<string, unknown> = await managedUserView(ctx, await managedUser(ctx, user.name));
       if (body.password !== undefined) view['encrypted_password'] = ctx.secrets.seal(body.password);
       return view;
     },
@@ -167,7 +167,7 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
     async handler(call) {
       await authorizeManagingUsers(call);
       const user = await managedUser(call.ctx, call.params['username'] ?? '');
-      if (isSuperuser(call.ctx.config, user)) throw new Invalid('input', 'superuser accounts cannot be deleted');
+      if (await isSuperuserAccount(call.ctx, user)) throw new Invalid('input', 'superuser accounts cannot be deleted');
       await deleteUserAccount(call.ctx.db, user.id);
       return undefined;
     },

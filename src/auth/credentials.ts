@@ -76,6 +76,12 @@ async function passwordMatches(user: Namespace, password: string): Promise<boole
   return matches;
 }
 
+/** Whether a user account is a superuser by any source: the account flag, SUPER_USERS, or the directory. */
+export async function isSuperuserAccount(deps: Pick<CredentialDeps, 'config' | 'directory'>, user: Namespace): Promise<boolean> {
+  const principal = await principalForUser(deps, user);
+  return principal.kind === 'user' && principal.superuser;
+}
+
 /** A local account whose bcrypt password hash matches. */
 export async function authenticateDatabaseUser(deps: CredentialDeps, username: string, password: string): Promise<Namespace> {
   const user = await findUser(deps.db, username);

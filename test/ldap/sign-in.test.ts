@@ -159,6 +159,21 @@ describe.skipIf(!RUN).each(testDialects())('LDAP sign-in (%s)', (dialect) => {
     expect(sam.credential).toBe('ldap');
   });
 
+  it('treats directory superusers as superusers on the API too: sessions, and the superuser user list', async () => {
+    expect(await v2Status('sam', 'sam-password')).toBe(200);
+    expect(await v2Status('alice', 'alice-password')).toBe(200);
+    const sam = await sessionClient(registry, 'sam');
+    const list = await sam.get('/api/v1/superuser/users/');
+    expect(list.status, list.describe()).toBe(200);
+    const flags = Object.fromEntries(list.body.users.map((u: { username: string; super_user: boolean }) => [u.username, u.super_user]));
+    expect(flags).toMatchObject({ sam: true, alice: false });
+    // Another superuser cannot disable a directory superuser, as with any superuser.
+    const refused = await sam.put('/api/v1/superuser/users/sam', { enabled: false });
+    expect(refused.status, refused.describe()).toBe(400);
+    const alice = await sessionClient(registry, 'alice');
+    expect((await alice.get('/api/v1/superuser/users/')).status).toBe(403);
+  });
+
   it('refuses a linked account that has been disabled', async () => {
     await v2Status('bob', 'bob-password');
     await registry.ctx.db.updateTable('namespace').set({ enabled: 0 }).where('name', '=', 'bob').execute();
