@@ -17,6 +17,8 @@ export const NEXT_CSRF_HEADER = 'X-Next-CSRF-Token';
 export interface ApiActor extends Actor {
   /** Present when the caller authenticated with the session cookie. */
   session?: UserSession;
+  /** The cookie value, when this request extended the session: the browser's copy must be extended too. */
+  renewedSessionCookie?: string;
 }
 
 /** Reads one cookie from a Cookie header; undefined when absent. */
@@ -61,7 +63,9 @@ async function sessionActor(
       throw new Denied('CSRF token was invalid or missing.');
     }
   }
-  return { principal: await principalForUser(ctx, found.user), credential: 'session', session: found.session };
+  const actor: ApiActor = { principal: await principalForUser(ctx, found.user), credential: 'session', session: found.session };
+  if (found.renewed) actor.renewedSessionCookie = cookie;
+  return actor;
 }
 
 export interface ApiAuthenticationOptions {

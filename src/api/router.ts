@@ -5,6 +5,7 @@ import type { AppContext } from '../context.js';
 import { Invalid, NotFound, RegistryReadOnly } from '../errors.js';
 import { type ApiActor, authenticateApiRequest, NEXT_CSRF_HEADER } from './authenticate.js';
 import { sendApiError, toApiError } from './errors.js';
+import { setSessionCookie } from './session-cookie.js';
 
 /**
  * Declares /api/v1 routes with Quay's paths (`{param}` placeholders) and TypeBox schemas for the
@@ -181,6 +182,7 @@ export class ApiRouter {
         invalidSessionIsAnonymous: spec.invalidSessionIsAnonymous === true,
       });
       if (actor.session) reply.header(NEXT_CSRF_HEADER, actor.session.csrf_token);
+      if (actor.renewedSessionCookie) setSessionCookie(ctx, reply, actor.renewedSessionCookie);
       const body = validated(spec.body, request.body, 'body');
       const query = validated(spec.query, request.query ?? {}, 'query') as Record<string, unknown>;
       const result = await spec.handler({ ctx, actor, params, body, query, request, reply });

@@ -9,8 +9,9 @@ import { federatedIdentOf, LDAP_SERVICE } from '../model/federated-logins.js';
 import { createSession, deleteSession, refreshSessionLogin, type UserSession } from '../model/sessions.js';
 import { findUserById, parseDurationSeconds } from '../model/users.js';
 import { countedAuthentication } from '../registry/authenticate.js';
-import { NEXT_CSRF_HEADER, SESSION_COOKIE } from './authenticate.js';
+import { NEXT_CSRF_HEADER } from './authenticate.js';
 import type { ApiCall, ApiRouter } from './router.js';
+import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
 
 /**
  * Signing in and out of the web UI: POST /api/v1/signin, /signin/verify and /signout, and
@@ -20,21 +21,6 @@ import type { ApiCall, ApiRouter } from './router.js';
 
 const INVALID_CREDENTIALS = 'invalid username or password';
 const FRESH_LOGIN_MESSAGE = 'this change needs a recent sign-in: confirm your password (POST /api/v1/signin/verify)';
-
-function cookieAttributes(ctx: AppContext, maxAgeS: number): string {
-  const secure = ctx.config.PREFERRED_URL_SCHEME === 'https' ? '; Secure' : '';
-  return `Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeS}${secure}`;
-}
-
-function setSessionCookie(ctx: AppContext, reply: FastifyReply, cookieValue: string): void {
-  const lifetime = ctx.config.PERMANENT_SESSION_LIFETIME;
-  reply.header('set-cookie', `${SESSION_COOKIE}=${cookieValue}; ${cookieAttributes(ctx, lifetime)}`);
-}
-
-function clearSessionCookie(ctx: AppContext, reply: FastifyReply): void {
-  reply.header('set-cookie', `${SESSION_COOKIE}=; ${cookieAttributes(ctx, 0)}`);
-  reply.removeHeader(NEXT_CSRF_HEADER);
-}
 
 /**
  * Starts a browser session for `userId`: stores it, sets the cookie and tells the client its CSRF

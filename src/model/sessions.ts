@@ -49,7 +49,7 @@ export async function findSession(
   db: Kysely<Database>,
   cookieValue: string,
   lifetimeS: number,
-): Promise<{ session: UserSession; user: Namespace } | undefined> {
+): Promise<{ session: UserSession; user: Namespace; renewed: boolean } | undefined> {
   const dot = cookieValue.indexOf('.');
   if (dot <= 0 || cookieValue.length > 200) return undefined;
   const session = await db
@@ -69,11 +69,12 @@ export async function findSession(
     .where('kind', '=', 'user')
     .executeTakeFirst();
   if (!user) return undefined;
-  const renewed = now + lifetimeS * 1000;
-  if (renewed - session.expires_at > RENEWAL_RESOLUTION_MS) {
-    await db.updateTable('user_session').set({ expires_at: renewed }).where('id', '=', session.id).execute();
+  const extendedTo = now + lifetimeS * 1000;
+  const renewed = extendedTo - session.expires_at > RENEWAL_RESOLUTION_MS;
+  if (renewed) {
+    await db.updateTable('user_session').set({ expires_at: extendedTo }).where('id', '=', session.id).execute();
   }
-  return { session, user };
+  return { session, user, renewed };
 }
 
 /** Records that the user just proved their password again (fresh login). */

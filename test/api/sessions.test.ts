@@ -141,6 +141,35 @@ describe.each(testDialects())('sessions API (%s)', (dialect) => {
     });
   });
 
+  describe('session lifetime', () => {
+    it('extends an active session and sends the browser a cookie for the full lifetime again', async () => {
+      const { client, cookie } = await signIn(registry, 'alice', 'alice-password');
+      const name = cookie.split('.')[0]!;
+      const soon = Date.now() + 60_000;
+      await registry.ctx.db.updateTable('user_session').set({ expires_at: soon }).where('token_name', '=', name).execute();
+      const res = await client.get('/api/v1/user/');
+      expect(res.status, res.describe()).toBe(200);
+      expect(res.headers.get('set-cookie')).toBe(`quayside_session=${cookie}; Path=/; HttpOnly; SameSite=Lax; Max-Age=7200`);
+      const row = await registry.ctx.db.selectFrom('user_session').select('expires_at').where('token_name', '=', name).executeTakeFirstOrThrow();
+      expect(row.expires_at).toBeGreaterThan(soon + 3_600_000);
+      // Just extended: the next request neither writes the row nor resends the cookie.
+      expect((await client.get('/api/v1/user/')).headers.get('set-cookie')).toBeNull();
+    });
+
+    it('refuses an expired session with 401, yet lets its browser sign in again', async () => {
+      const { client, cookie } = await signIn(registry, 'alice', 'alice-password');
+      await registry.ctx.db
+        .updateTable('user_session')
+        .set({ expires_at: Date.now() - 1 })
+        .where('token_name', '=', cookie.split('.')[0]!)
+        .execute();
+      expect((await client.get('/api/v1/user/')).status).toBe(401);
+      const again = await cookieOnly(registry, cookie)('POST', '/api/v1/signin', { username: 'alice', password: 'alice-password' });
+      expect(again.status).toBe(200);
+      expect(again.headers.get('set-cookie')).toMatch(/^quayside_session=[^;]+;/);
+    });
+  });
+
   describe('POST /api/v1/signout', () => {
     it('ends the session and clears the cookie; the old cookie no longer works', async () => {
       const { client } = await signIn(registry, 'alice', 'alice-password');
