@@ -30,9 +30,9 @@ export async function createApp(config: QuaysideConfig, options: CreateAppOption
   );
   const database = await openMigratedDatabase(config.database);
   const storage = createStorage(config.storage);
-  const tokens = await createRegistryTokens({ db: database.db, config, log });
   const secrets = createSecretBox(resolveDatabaseSecretKey(config));
   const directory = config.AUTHENTICATION_TYPE === 'LDAP' ? createLdapDirectory(config, database.db, { log }) : undefined;
+  const tokens = await createRegistryTokens({ db: database.db, config, directory, log });
   const metrics = createMetrics();
   const ctx: AppContext = {
     config,

@@ -19,8 +19,10 @@ import { nowMs } from '../model/clock.js';
 import { findNamespaceById } from '../model/namespaces.js';
 import { deleteExpiredServiceKeys, findServiceKey, publishServiceKey } from '../model/service-keys.js';
 import { findRobot } from '../model/robots.js';
-import { findUser, isSuperuser } from '../model/users.js';
-import { type AccessGrant, ANONYMOUS, type Principal, principalName } from './principal.js';
+import { findUser } from '../model/users.js';
+import { principalForUser } from './credentials.js';
+import type { UserDirectory } from './directory.js';
+import { type AccessGrant, ANONYMOUS, type Identity, type Principal, principalName } from './principal.js';
 import type { RegistryTokens, VerifiedRegistryToken } from './tokens.js';
 import { TtlCache } from './ttl-cache.js';
 
@@ -41,6 +43,8 @@ const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
 export interface RegistryTokenDeps {
   db: Kysely<Database>;
   config: QuaysideConfig;
+  /** The external directory, so that its superusers stay superusers on bearer requests. */
+  directory?: UserDirectory | undefined;
   /** How long a verified token is trusted without re-checking (default 10 s; 0 disables). */
   verifiedTokenCacheMs?: number;
   /** Told when renewing the published key fails (the next renewal retries). */
@@ -55,6 +59,8 @@ interface SignedContext {
   entity_reference?: string;
   kind: 'user' | 'anonymous';
   user?: string;
+  /** Present when the credential was an OAuth access token: its scopes. */
+  oauth_scopes?: string[];
 }
 
 interface InstanceKey {
@@ -161,7 +167,7 @@ async function tokenPrincipal(deps: RegistryTokenDeps, payload: JWTPayload): Pro
   if (user?.enabled !== 1) throw gone;
   // The name may have been deleted and taken again since the token was signed.
   if (context?.entity_kind !== 'user' || context.entity_reference !== user.uuid) throw gone;
-  return { kind: 'user', id: user.id, name: user.name, superuser: isSuperuser(deps.config, user) };
+  return principalForUser(deps, user);
 }
 
 /**
@@ -184,8 +190,10 @@ export async function createRegistryTokens(deps: RegistryTokenDeps): Promise<Reg
   renewal.unref();
 
   return {
-    async issue(principal: Principal, access: AccessGrant[], audience: string): Promise<string> {
+    async issue(identity: Identity, access: AccessGrant[], audience: string): Promise<string> {
+      const { principal } = identity;
       const context = await signedContext(deps.db, principal);
+      if (identity.scopes) context.oauth_scopes = [...identity.scopes];
       const nowS = Math.floor(nowMs() / 1000);
       const header: JWTHeaderParameters = { alg: ALGORITHM, kid: key.kid, typ: 'JWT' };
       return new SignJWT({ access, context })
@@ -222,7 +230,12 @@ export async function createRegistryTokens(deps: RegistryTokenDeps): Promise<Reg
       } catch (err) {
         throw verificationFailure(err);
       }
-      const verified = { principal: await tokenPrincipal(deps, payload), access: parseAccessClaim(payload['access']) };
+      const verified: VerifiedRegistryToken = {
+        principal: await tokenPrincipal(deps, payload),
+        access: parseAccessClaim(payload['access']),
+      };
+      const scopes = (payload['context'] as Partial<SignedContext> | undefined)?.oauth_scopes;
+      if (scopes !== undefined) verified.scopes = new Set(isStringArray(scopes) ? scopes : []);
       // payload.exp is required above; the short TTL bounds how long a disabled user's token still works.
       const cacheMs = deps.verifiedTokenCacheMs ?? VERIFIED_TOKEN_CACHE_MS;
       if (cacheMs > 0) verifiedTokens.set(cacheKey, verified, Math.min((payload.exp ?? 0) * 1000, nowMs() + cacheMs));

@@ -1,14 +1,16 @@
-import type { AccessGrant, Principal } from './principal.js';
+import type { AccessGrant, Identity, Principal } from './principal.js';
 
 export interface VerifiedRegistryToken {
   principal: Principal;
   access: AccessGrant[];
+  /** The OAuth scopes of the credential the token was issued for, which still cap listings. */
+  scopes?: ReadonlySet<string>;
 }
 
 /** Mints and checks the RS256 registry bearer tokens of the Docker token flow (/v2/auth). */
 export interface RegistryTokens {
-  /** Signs a token for `principal` carrying exactly `access`, with `aud` = audience. */
-  issue(principal: Principal, access: AccessGrant[], audience: string): Promise<string>;
+  /** Signs a token for `identity` carrying exactly `access`, with `aud` = audience. */
+  issue(identity: Identity, access: AccessGrant[], audience: string): Promise<string>;
   /** Verifies signature (any replica's published key), expiry, issuer and audience; throws Unauthorized. */
   verify(token: string, audience: string): Promise<VerifiedRegistryToken>;
 }

@@ -31,7 +31,9 @@ export async function authenticateRegistryRequest(ctx: AppContext, request: Fast
     const verified = await countedAuthentication(ctx, 'signed_grant', () =>
       ctx.tokens.verify(value.trim(), registryService(ctx.config, request.headers.host)),
     );
-    return { principal: verified.principal, tokenAccess: verified.access, credential: 'registry_jwt' };
+    const actor: Actor = { principal: verified.principal, tokenAccess: verified.access, credential: 'registry_jwt' };
+    if (verified.scopes) actor.scopes = verified.scopes;
+    return actor;
   }
   if (scheme?.toLowerCase() === 'basic') {
     const credentials = parseBasicAuthorization(header);

@@ -75,7 +75,7 @@ async function issueToken(ctx: TokenRouteContext, request: FastifyRequest): Prom
   // The `service` parameter only echoes our own challenge; a token for any other audience would be
   // useless here, so the audience is always the expected service.
   const issuedAt = new Date();
-  const token = await ctx.tokens.issue(principal, access, service);
+  const token = await ctx.tokens.issue(identity, access, service);
   return {
     token,
     access_token: token,

@@ -58,7 +58,7 @@ describe.each(testDialects())('registry tokens (%s)', (dialect) => {
   });
 
   it('issues RS256 tokens with Quay claims and verifies them', async () => {
-    const token = await tokens.issue(alice, ACCESS, AUDIENCE);
+    const token = await tokens.issue({ principal: alice }, ACCESS, AUDIENCE);
     const header = decodeProtectedHeader(token);
     const [keyRow] = await t.db.selectFrom('service_key').select('kid').execute();
     expect(header).toMatchObject({ alg: 'RS256', kid: keyRow!.kid });
@@ -80,19 +80,19 @@ describe.each(testDialects())('registry tokens (%s)', (dialect) => {
   });
 
   it('round-trips anonymous tokens', async () => {
-    const token = await tokens.issue(ANONYMOUS, [], AUDIENCE);
+    const token = await tokens.issue({ principal: ANONYMOUS }, [], AUDIENCE);
     expect(decodeJwt(token)).toMatchObject({ sub: '(anonymous)', context: { entity_kind: 'anonymous' } });
     expect(await tokens.verify(token, AUDIENCE)).toEqual({ principal: ANONYMOUS, access: [] });
   });
 
   it('rejects a token for another audience', async () => {
-    const token = await tokens.issue(alice, ACCESS, AUDIENCE);
+    const token = await tokens.issue({ principal: alice }, ACCESS, AUDIENCE);
     const err = await rejection(tokens.verify(token, 'other.example'));
     expect(err.message).toMatch(/aud/);
   });
 
   it('accepts a token within 30 s after expiry and rejects it later', async () => {
-    const token = await tokens.issue(alice, ACCESS, AUDIENCE);
+    const token = await tokens.issue({ principal: alice }, ACCESS, AUDIENCE);
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 600_000 + 20_000);
     await expect(tokens.verify(token, AUDIENCE)).resolves.toMatchObject({ principal: alice });
@@ -104,14 +104,14 @@ describe.each(testDialects())('registry tokens (%s)', (dialect) => {
   it('rejects a token used before its nbf (beyond the leeway)', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 120_000);
-    const token = await tokens.issue(alice, ACCESS, AUDIENCE);
+    const token = await tokens.issue({ principal: alice }, ACCESS, AUDIENCE);
     vi.setSystemTime(Date.now() - 120_000);
     const err = await rejection(tokens.verify(token, AUDIENCE));
     expect(err.message).toMatch(/nbf/);
   });
 
   it('rejects a tampered signature and tampered claims', async () => {
-    const token = await tokens.issue(alice, ACCESS, AUDIENCE);
+    const token = await tokens.issue({ principal: alice }, ACCESS, AUDIENCE);
     expect((await rejection(tokens.verify(flipSignature(token), AUDIENCE))).message).toBe('token signature is invalid');
 
     const [header, payload, signature] = token.split('.') as [string, string, string];
@@ -165,8 +165,8 @@ describe.each(testDialects())('registry tokens (%s)', (dialect) => {
   it('verifies tokens of another replica sharing the database, both ways', async () => {
     const replica = await createRegistryTokens(t);
     try {
-      const fromReplica = await replica.issue(alice, ACCESS, AUDIENCE);
-      const fromUs = await tokens.issue(alice, ACCESS, AUDIENCE);
+      const fromReplica = await replica.issue({ principal: alice }, ACCESS, AUDIENCE);
+      const fromUs = await tokens.issue({ principal: alice }, ACCESS, AUDIENCE);
       expect(decodeProtectedHeader(fromReplica).kid).not.toBe(decodeProtectedHeader(fromUs).kid);
       await expect(tokens.verify(fromReplica, AUDIENCE)).resolves.toMatchObject({ principal: alice });
       await expect(replica.verify(fromUs, AUDIENCE)).resolves.toMatchObject({ principal: alice });
@@ -178,7 +178,7 @@ describe.each(testDialects())('registry tokens (%s)', (dialect) => {
   it('stops trusting a key once its service_key row has expired (after the cache minute)', async () => {
     const replica = await createRegistryTokens(t);
     try {
-      const token = await replica.issue(alice, ACCESS, AUDIENCE);
+      const token = await replica.issue({ principal: alice }, ACCESS, AUDIENCE);
       await expect(tokens.verify(token, AUDIENCE)).resolves.toBeDefined();
       const kid = decodeProtectedHeader(token).kid!;
       await t.db.updateTable('service_key').set({ expires_at: Date.now() - 1 }).where('kid', '=', kid).execute();
@@ -193,7 +193,7 @@ describe.each(testDialects())('registry tokens (%s)', (dialect) => {
   it('renews its published key every 55 minutes until closed', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const replica = await createRegistryTokens(t);
-    const token = await replica.issue(ANONYMOUS, [], AUDIENCE);
+    const token = await replica.issue({ principal: ANONYMOUS }, [], AUDIENCE);
     const kid = decodeProtectedHeader(token).kid!;
     const expiry = async () =>
       (await t.db.selectFrom('service_key').select('expires_at').where('kid', '=', kid).executeTakeFirstOrThrow())
@@ -212,7 +212,7 @@ describe.each(testDialects())('registry tokens (%s)', (dialect) => {
   it('keeps keys valid longer than tokens live', async () => {
     const longLived = await createRegistryTokens({ ...t, config: { ...t.config, TOKEN_VALIDITY_LIFETIME_S: 4 * 3600 } });
     try {
-      const kid = decodeProtectedHeader(await longLived.issue(ANONYMOUS, [], AUDIENCE)).kid!;
+      const kid = decodeProtectedHeader(await longLived.issue({ principal: ANONYMOUS }, [], AUDIENCE)).kid!;
       const row = await t.db.selectFrom('service_key').selectAll().where('kid', '=', kid).executeTakeFirstOrThrow();
       expect(row.expires_at! - row.created_at).toBeGreaterThan(4 * 3600 * 1000);
     } finally {
@@ -223,7 +223,7 @@ describe.each(testDialects())('registry tokens (%s)', (dialect) => {
   it('trusts a verified token for the cache window only', async () => {
     const carol = await createUser(t.db, t.config, { name: 'carol', password: 'carol-password' });
     const principal: Principal = { kind: 'user', id: carol.id, name: 'carol', superuser: false };
-    const token = await tokens.issue(principal, ACCESS, AUDIENCE);
+    const token = await tokens.issue({ principal: principal }, ACCESS, AUDIENCE);
     expect((await tokens.verify(token, AUDIENCE)).principal).toMatchObject({ name: 'carol' });
     await t.db.updateTable('namespace').set({ enabled: 0 }).where('id', '=', carol.id).execute();
     // Within the window the cached verification stands; a service without the cache refuses at once.
@@ -240,7 +240,7 @@ describe.each(testDialects())('registry tokens (%s)', (dialect) => {
     const tokens = await createRegistryTokens({ ...t, verifiedTokenCacheMs: 0 });
     const bob = await createUser(t.db, t.config, { name: 'bob', password: 'bob-password' });
     const bobPrincipal: Principal = { kind: 'user', id: bob.id, name: 'bob', superuser: false };
-    const token = await tokens.issue(bobPrincipal, ACCESS, AUDIENCE);
+    const token = await tokens.issue({ principal: bobPrincipal }, ACCESS, AUDIENCE);
 
     await t.db.updateTable('namespace').set({ superuser: 1 }).where('id', '=', bob.id).execute();
     expect((await tokens.verify(token, AUDIENCE)).principal).toMatchObject({ name: 'bob', superuser: true });
@@ -257,7 +257,7 @@ describe.each(testDialects())('registry tokens (%s)', (dialect) => {
   });
 
   it('does not put tokens or keys in error messages', async () => {
-    const token = await tokens.issue(alice, ACCESS, AUDIENCE);
+    const token = await tokens.issue({ principal: alice }, ACCESS, AUDIENCE);
     const err = await rejection(tokens.verify(flipSignature(token), 'other.example'));
     expect(err.message).not.toContain(token.split('.')[2]!.slice(0, 20));
     expect(err.message.length).toBeLessThan(60);
@@ -265,6 +265,6 @@ describe.each(testDialects())('registry tokens (%s)', (dialect) => {
 
   it('refuses to issue for a user that no longer exists', async () => {
     const ghost: Principal = { kind: 'user', id: 999_999, name: 'ghost', superuser: false };
-    await rejection(tokens.issue(ghost, [], AUDIENCE));
+    await rejection(tokens.issue({ principal: ghost }, [], AUDIENCE));
   });
 });
