@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { authenticateOAuthToken, principalForUser } from '../auth/credentials.js';
 import { ANONYMOUS, type Actor } from '../auth/principal.js';
@@ -41,6 +42,12 @@ export function readCookie(header: string | undefined, name: string): string | u
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+function sameToken(sent: string, expected: string): boolean {
+  const a = Buffer.from(sent, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 async function bearerActor(ctx: AppContext, token: string): Promise<ApiActor> {
   return countedAuthentication(ctx, 'oauth', () => authenticateOAuthToken(ctx, token));
 }
@@ -59,7 +66,7 @@ async function sessionActor(
   }
   if (!SAFE_METHODS.has(request.method)) {
     const sent = request.headers[CSRF_HEADER];
-    if (typeof sent !== 'string' || sent !== found.session.csrf_token) {
+    if (typeof sent !== 'string' || !sameToken(sent, found.session.csrf_token)) {
       throw new Denied('CSRF token was invalid or missing.');
     }
   }

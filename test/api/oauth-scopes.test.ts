@@ -473,14 +473,15 @@ describe.each(testDialects())('OAuth access tokens and scopes (%s)', (dialect) =
 });
 
 describe('registerApiBodyParsers', () => {
-  it('parses HTML form posts into the same fields as a JSON body', async () => {
+  it('parses HTML form posts to the OAuth form into the same fields as a JSON body, and refuses them elsewhere', async () => {
     const app = Fastify();
     registerApiBodyParsers(app);
-    app.post('/echo', async (request) => request.body);
+    app.post('/oauth/echo', async (request) => request.body);
+    app.post('/api/v1/echo', async (request) => request.body);
     try {
       const res = await app.inject({
         method: 'POST',
-        url: '/echo',
+        url: '/oauth/echo',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         payload: 'client_id=ABC&scope=repo%3Aread+user%3Aread&response_type=token&redirect_uri=https%3A%2F%2Fx.example%2Fcb',
       });
@@ -491,6 +492,14 @@ describe('registerApiBodyParsers', () => {
         response_type: 'token',
         redirect_uri: 'https://x.example/cb',
       });
+      // Anywhere else a form post is refused: cross-site pages can send forms without a preflight.
+      const elsewhere = await app.inject({
+        method: 'POST',
+        url: '/api/v1/echo',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'username=attacker&password=x',
+      });
+      expect(elsewhere.statusCode).toBe(415);
     } finally {
       await app.close();
     }
