@@ -19,7 +19,7 @@ import {
   updateOrganization,
 } from '../model/organizations.js';
 import { parseRobotName } from '../model/robots.js';
-import { ensureAdministratorRemains, listTeamSummaries, type TeamSummary } from '../model/teams.js';
+import { changeAdministrators, listTeamSummaries, type TeamSummary } from '../model/teams.js';
 import { parseDurationSeconds, validateEmail } from '../model/users.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { accountAvatar, type AvatarView, namedTeamView, teamAvatar } from './views.js';
@@ -271,8 +271,9 @@ function registerMemberRoutes(router: ApiRouter): void {
       const user = await findNamespace(ctx.db, name);
       if (user?.kind !== 'user') throw new NotFound('user', `user ${name} not found`);
       const actingUserId = actor.principal.kind === 'user' ? actor.principal.id : undefined;
-      await ensureAdministratorRemains(ctx.db, organization, { kind: 'leave-organization', memberId: user.id }, actingUserId);
-      await removeOrganizationMember(ctx.db, organization, user.id);
+      await changeAdministrators(ctx.db, organization, { kind: 'leave-organization', memberId: user.id }, actingUserId, (trx) =>
+        removeOrganizationMember(trx, organization, user.id),
+      );
       return undefined;
     },
   });

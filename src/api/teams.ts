@@ -13,7 +13,7 @@ import {
   deleteEmailInvite,
   deleteTeam,
   deleteUserInvite,
-  ensureAdministratorRemains,
+  changeAdministrators,
   findTeam,
   getTeam,
   inviteEmailToTeam,
@@ -140,10 +140,13 @@ function registerTeamRoutes(router: ApiRouter): void {
         });
         return teamView(created, { canView: true, isNew: true });
       }
-      if (existing.role === 'admin' && body.role !== 'admin') {
-        await ensureAdministratorRemains(ctx.db, organization, { kind: 'drop-team', teamId: existing.id }, actingUserId(call));
-      }
-      const updated = await updateTeam(ctx.db, existing, { role: body.role, description: body.description });
+      const changes = { role: body.role, description: body.description };
+      const updated =
+        existing.role === 'admin' && body.role !== 'admin'
+          ? await changeAdministrators(ctx.db, organization, { kind: 'drop-team', teamId: existing.id }, actingUserId(call), (trx) =>
+              updateTeam(trx, existing, changes),
+            )
+          : await updateTeam(ctx.db, existing, changes);
       return teamView(updated, { canView: true, isNew: false });
     },
   });
@@ -157,9 +160,12 @@ function registerTeamRoutes(router: ApiRouter): void {
     async handler(call) {
       const { organization, team } = await administeredTeam(call);
       if (team.role === 'admin') {
-        await ensureAdministratorRemains(call.ctx.db, organization, { kind: 'drop-team', teamId: team.id }, actingUserId(call));
+        await changeAdministrators(call.ctx.db, organization, { kind: 'drop-team', teamId: team.id }, actingUserId(call), (trx) =>
+          deleteTeam(trx, team),
+        );
+      } else {
+        await deleteTeam(call.ctx.db, team);
       }
-      await deleteTeam(call.ctx.db, team);
       return undefined;
     },
   });
@@ -232,13 +238,8 @@ function registerTeamMemberRoutes(router: ApiRouter): void {
       const { organization, team, name, member } = await memberChange(call);
       if (!member) throw new NotFound('member', `unknown user ${name}`);
       if (await deleteUserInvite(ctx.db, team.id, member.id)) return undefined;
-      await ensureAdministratorRemains(
-        ctx.db,
-        organization,
-        { kind: 'leave-team', teamId: team.id, memberId: member.id },
-        actingUserId(call),
-      );
-      await removeTeamMember(ctx.db, team, member);
+      const change = { kind: 'leave-team', teamId: team.id, memberId: member.id } as const;
+      await changeAdministrators(ctx.db, organization, change, actingUserId(call), (trx) => removeTeamMember(trx, team, member));
       return undefined;
     },
   });

@@ -186,14 +186,13 @@ export async function removeOrganizationMember(
   organization: Namespace,
   memberId: number,
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const teams = trx.selectFrom('team').select('id').where('organization_id', '=', organization.id);
-    await trx.deleteFrom('team_member').where('member_id', '=', memberId).where('team_id', 'in', teams).execute();
-    const repositories = trx.selectFrom('repository').select('id').where('namespace_id', '=', organization.id);
-    await trx
-      .deleteFrom('repository_permission')
-      .where('member_id', '=', memberId)
-      .where('repository_id', 'in', repositories)
-      .execute();
-  });
+  // Two statements: the caller runs them in its transaction (see changeAdministrators).
+  const teams = db.selectFrom('team').select('id').where('organization_id', '=', organization.id);
+  await db.deleteFrom('team_member').where('member_id', '=', memberId).where('team_id', 'in', teams).execute();
+  const repositories = db.selectFrom('repository').select('id').where('namespace_id', '=', organization.id);
+  await db
+    .deleteFrom('repository_permission')
+    .where('member_id', '=', memberId)
+    .where('repository_id', 'in', repositories)
+    .execute();
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, RepositoryRole, RepositoryVisibility, TeamRole, TeamTable } from '../db/tables.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import { Conflict, Invalid, NotFound } from '../errors.js';
 import { memberTeams } from './access.js';
 import { nowMs } from './clock.js';
@@ -138,17 +139,22 @@ export async function createTeam(
   if (await findTeam(db, organization.id, input.name)) {
     throw new Conflict(`team ${input.name} already exists in organization ${organization.name}`);
   }
-  return db
-    .insertInto('team')
-    .values({
-      organization_id: organization.id,
-      name: input.name,
-      role: input.role,
-      description: input.description ?? '',
-      created_at: nowMs(),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  try {
+    return await db
+      .insertInto('team')
+      .values({
+        organization_id: organization.id,
+        name: input.name,
+        role: input.role,
+        description: input.description ?? '',
+        created_at: nowMs(),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Conflict(`team ${input.name} already exists in organization ${organization.name}`);
+    throw err;
+  }
 }
 
 export async function updateTeam(
@@ -189,7 +195,13 @@ async function addMembership(db: Kysely<Database>, team: Team, member: Namespace
   if (await isTeamMember(db, team.id, member.id)) {
     throw new Conflict(`${member.name} is already a member of team ${team.name}`);
   }
-  await db.insertInto('team_member').values({ team_id: team.id, member_id: member.id }).execute();
+  const inserted = await db
+    .insertInto('team_member')
+    .values({ team_id: team.id, member_id: member.id })
+    .onConflict((oc) => oc.columns(['team_id', 'member_id']).doNothing())
+    .executeTakeFirst();
+  // A concurrent request added the same member first.
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) throw new Conflict(`${member.name} is already a member of team ${team.name}`);
 }
 
 export interface AddMemberInput {
@@ -396,9 +408,11 @@ export async function acceptTeamInvite(db: Kysely<Database>, token: string, user
   await db.transaction().execute(async (trx) => {
     const all = await listOrganizationInvites(trx, invite.organizationId);
     for (const pending of all.filter((i) => isInviteFor(i, user))) {
-      if (!(await isTeamMember(trx, pending.teamId, user.id))) {
-        await trx.insertInto('team_member').values({ team_id: pending.teamId, member_id: user.id }).execute();
-      }
+      await trx
+        .insertInto('team_member')
+        .values({ team_id: pending.teamId, member_id: user.id })
+        .onConflict((oc) => oc.columns(['team_id', 'member_id']).doNothing())
+        .execute();
       await trx.deleteFrom('team_invite').where('id', '=', pending.id).execute();
     }
   });
@@ -462,6 +476,7 @@ async function adminMemberships(db: Kysely<Database>, organizationId: number): P
     .where('team.organization_id', '=', organizationId)
     .where('team.role', '=', 'admin')
     .where('namespace.kind', '=', 'user')
+    .where('namespace.enabled', '=', 1)
     .execute();
   return rows.map((r) => ({ teamId: r.team_id, userId: r.user_id }));
 }
@@ -482,7 +497,7 @@ function survives(membership: AdminMembership, change: AdminChange): boolean {
  * team). As in Quay, a team change also may not take the acting user's own last admin team away;
  * leaving the organization altogether is allowed while another administrator remains.
  */
-export async function ensureAdministratorRemains(
+async function ensureAdministratorRemains(
   db: Kysely<Database>,
   organization: Namespace,
   change: AdminChange,
@@ -499,4 +514,24 @@ export async function ensureAdministratorRemains(
   if (wasAdmin && !staysAdmin) {
     throw new Invalid('input', `this would remove your own administrator rights in organization ${organization.name}`);
   }
+}
+
+/**
+ * Applies a change that may take administrator rights away, refusing it (as ensureAdministratorRemains
+ * words it) when it would leave the organization without one. The check and the change run in one
+ * transaction that first writes the organization's row, so that two such changes to the same
+ * organization run one after the other and the second sees the first.
+ */
+export async function changeAdministrators<T>(
+  db: Kysely<Database>,
+  organization: Namespace,
+  change: AdminChange,
+  actingUserId: number | undefined,
+  apply: (trx: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await trx.updateTable('namespace').set({ enabled: sql`enabled` }).where('id', '=', organization.id).execute();
+    await ensureAdministratorRemains(trx, organization, change, actingUserId);
+    return apply(trx);
+  });
 }
