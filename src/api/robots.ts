@@ -34,7 +34,7 @@ import { formatQuayDate, namedTeamView } from './views.js';
 const ListQuery = T.Object({
   permissions: T.Boolean({ default: false, description: 'Include the teams and repositories of each robot.' }),
   token: T.Boolean({ default: true, description: "Include each robot's token (administrators only)." }),
-  limit: T.Optional(T.Integer({ minimum: 0, description: 'Return at most this many robots.' })),
+  limit: T.Optional(T.Integer({ minimum: 0, maximum: 10_000, description: 'Return at most this many robots.' })),
 });
 
 const CreateBody = T.Object({

@@ -22,6 +22,7 @@ import {
   listUserOrganizations,
   validateEmail,
   validatePassword,
+  validateTagExpiration,
 } from '../model/users.js';
 import type { ApiActor } from './authenticate.js';
 import type { ApiRouter } from './router.js';
@@ -205,10 +206,12 @@ function registerAccountRoutes(router: ApiRouter): void {
         }
         validatePassword(body.password);
       }
+      if (body.tag_expiration_s !== undefined) validateTagExpiration(ctx.config, body.tag_expiration_s);
+      // The e-mail change is the one write that can still be refused (address taken): it goes first.
+      if (body.email !== undefined && body.email !== user.email) await changeUserEmail(ctx.db, user.id, body.email);
       if (body.tag_expiration_s !== undefined) {
         await changeTagExpiration(ctx.db, ctx.config, user.id, body.tag_expiration_s);
       }
-      if (body.email !== undefined && body.email !== user.email) await changeUserEmail(ctx.db, user.id, body.email);
       if (body.password !== undefined) await changeUserPassword(ctx.db, user.id, body.password, actor.session?.id);
       return userView(ctx, actor, await ownAccount(ctx, actor, 'user:admin'));
     },

@@ -40,8 +40,9 @@ export function validateNamespaceName(name: string): void {
   }
 }
 
+/** A live account by name; deleted accounts (renamed `deleted~<uuid>` until collected) are never found. */
 export async function findNamespace(db: Kysely<Database>, name: string): Promise<Namespace | undefined> {
-  return db.selectFrom('namespace').selectAll().where('name', '=', name).executeTakeFirst();
+  return db.selectFrom('namespace').selectAll().where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst();
 }
 
 export async function findNamespaceById(db: Kysely<Database>, id: number): Promise<Namespace | undefined> {
@@ -87,7 +88,7 @@ export async function createNamespace(db: Kysely<Database>, input: NewNamespace)
 export async function markNamespaceDeleted(trx: Kysely<Database>, namespace: Namespace): Promise<void> {
   await trx
     .updateTable('namespace')
-    .set({ name: `deleted~${namespace.uuid}`, email: null, enabled: 0, deleted_at: nowMs() })
+    .set({ name: `deleted~${namespace.uuid}`, email: null, password_hash: null, enabled: 0, deleted_at: nowMs() })
     .where('id', '=', namespace.id)
     .execute();
   await enqueue(trx, 'namespace_gc', { namespace_id: namespace.id, original_name: namespace.name });

@@ -247,6 +247,16 @@ export function tagExpirationChoices(config: QuaysideConfig): number[] {
   return config.TAG_EXPIRATION_OPTIONS.map(parseDurationSeconds);
 }
 
+/** Throws Invalid unless `seconds` is one of TAG_EXPIRATION_OPTIONS. */
+export function validateTagExpiration(config: QuaysideConfig, seconds: number): void {
+  if (!tagExpirationChoices(config).includes(seconds)) {
+    throw new Invalid(
+      'input',
+      `invalid tag expiration ${seconds}s: choose one of ${config.TAG_EXPIRATION_OPTIONS.join(', ')} (TAG_EXPIRATION_OPTIONS)`,
+    );
+  }
+}
+
 /** Sets how long deleted tags stay in a namespace's time machine; only the configured choices are accepted. */
 export async function changeTagExpiration(
   db: Kysely<Database>,
@@ -254,12 +264,8 @@ export async function changeTagExpiration(
   namespaceId: number,
   seconds: number,
 ): Promise<void> {
-  if (!tagExpirationChoices(config).includes(seconds)) {
-    throw new Invalid(
-      'input',
-      `invalid tag expiration ${seconds}s: choose one of ${config.TAG_EXPIRATION_OPTIONS.join(', ')} (TAG_EXPIRATION_OPTIONS)`,
-    );
-  }
+  validateTagExpiration(config, seconds);
+
   await db.updateTable('namespace').set({ removed_tag_expiration_s: seconds }).where('id', '=', namespaceId).execute();
 }
 

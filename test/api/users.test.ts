@@ -271,6 +271,10 @@ describe.each(testDialects())('user accounts API (%s)', (dialect) => {
       expectApiError(await client.get('/api/v1/user/'), 401);
       expectApiError(await token.get('/api/v1/user/'), 401);
       expect(await v2Status(registry, 'erin', 'erin-password')).toBe(401);
+      // Nor is the deleted account reachable under its new name.
+      expect(row!.password_hash).toBeNull();
+      expect(await v2Status(registry, row!.name, 'erin-password')).toBe(401);
+      expectApiError(await anonymousClient(registry).get(`/api/v1/users/${encodeURIComponent(row!.name)}`), 404);
 
       const again = await anonymousClient(registry).post('/api/v1/user/', {
         username: 'erin',
