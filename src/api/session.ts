@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { authorizeOwnAccount } from '../auth/authorize.js';
 import { authenticateUserPassword } from '../auth/credentials.js';
 import type { AppContext } from '../context.js';
-import { DomainError, FreshLoginRequired, Unauthorized } from '../errors.js';
+import { DomainError, FreshLoginRequired, TooManyRequests, Unauthorized } from '../errors.js';
 import { nowMs } from '../model/clock.js';
 import { federatedIdentOf, LDAP_SERVICE } from '../model/federated-logins.js';
 import { createSession, deleteSession, refreshSessionLogin, type UserSession } from '../model/sessions.js';
@@ -51,7 +51,8 @@ async function checkPassword(call: ApiCall<unknown, unknown>, username: string, 
   try {
     return await countedAuthentication(call.ctx, 'credentials', () => authenticateUserPassword(call.ctx, username, password));
   } catch (err) {
-    if (!(err instanceof DomainError)) throw err;
+    // Back-off after repeated failures is answered as what it is: 429, try again later.
+    if (!(err instanceof DomainError) || err instanceof TooManyRequests) throw err;
     // The backends word their refusals for the person signing in: an unknown account and a wrong
     // password read the same, and only someone who knew the password learns that it is disabled.
     refuseCredentials(call.reply, err.message);

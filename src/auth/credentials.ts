@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { QuaysideConfig } from '../config/load.js';
 import type { Database } from '../db/tables.js';
-import { Unauthorized } from '../errors.js';
+import { TooManyRequests, Unauthorized } from '../errors.js';
 import { verifyAppToken } from '../model/app-tokens.js';
+import { clearFailedLogins, loginWaitMs, recordFailedLogin } from '../model/login-backoff.js';
 import type { Namespace } from '../model/namespaces.js';
 import { verifyAccessToken } from '../model/oauth-tokens.js';
 import { parseRobotName, verifyRobotToken } from '../model/robots.js';
@@ -89,7 +90,15 @@ export async function authenticateDatabaseUser(deps: CredentialDeps, username: s
     await spendPasswordCheckTime(password);
     throw new Unauthorized(INVALID_LOGIN);
   }
-  if (!(await passwordMatches(user, password))) throw new Unauthorized(INVALID_LOGIN);
+  const waitMs = loginWaitMs(user);
+  if (waitMs > 0) {
+    throw new TooManyRequests(`too many failed sign-in attempts: try again in ${Math.ceil(waitMs / 1000)} s`);
+  }
+  if (!(await passwordMatches(user, password))) {
+    await recordFailedLogin(deps.db, user.id);
+    throw new Unauthorized(INVALID_LOGIN);
+  }
+  await clearFailedLogins(deps.db, user);
   // Said only to someone who just proved they know the password.
   if (user.enabled !== 1) throw new Unauthorized('this account has been disabled');
   return user;

@@ -3,6 +3,7 @@ import { type Dialect, columnTypes } from './migrations/column-types.js';
 import * as registryCore from './migrations/001_registry_core.js';
 import * as accounts from './migrations/002_accounts.js';
 import * as identity from './migrations/003_identity.js';
+import * as loginBackoff from './migrations/004_login_backoff.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, types: ReturnType<typeof columnTypes>): Promise<void>;
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '001_registry_core': registryCore,
   '002_accounts': accounts,
   '003_identity': identity,
+  '004_login_backoff': loginBackoff,
 };
 
 class StaticProvider implements MigrationProvider {

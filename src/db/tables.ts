@@ -21,6 +21,9 @@ export interface NamespaceTable {
   /** Set when the account was deleted: the row is renamed and disabled until the namespace GC removes it. */
   deleted_at: Generated<number | null>;
   last_accessed: Generated<number | null>;
+  /** Consecutive wrong passwords; reset by a successful sign-in. */
+  invalid_login_attempts: Generated<number>;
+  last_invalid_login: Generated<number | null>;
 }
 
 /** Repository roles, weakest first. */
