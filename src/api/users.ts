@@ -1,14 +1,15 @@
 import { Type as T } from '@sinclair/typebox';
 import {
+  actsAsAccount,
+  actsAsSuperuser,
   authorizeOwnAccount,
-  authorizeSuperuser,
   organizationRole,
   repositoryCreation,
 } from '../auth/authorize.js';
 import { userPrincipal } from '../auth/credentials.js';
 import type { Identity } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import { Denied, DomainError, Invalid, NotFound, Unauthorized } from '../errors.js';
+import { Denied, Invalid, NotFound, Unauthorized } from '../errors.js';
 import type { Namespace } from '../model/namespaces.js';
 import {
   changeTagExpiration,
@@ -35,30 +36,6 @@ import { avatarView } from './views.js';
  * /api/v1/user/ and the public view GET /api/v1/users/{username}. Sign-in and superuser user
  * management live in session.ts and superuser-users.ts.
  */
-
-/** Whether `check` (an authorize.ts check that throws when refused) lets the caller through. */
-function passes(check: () => unknown): boolean {
-  try {
-    check();
-    return true;
-  } catch (err) {
-    if (err instanceof DomainError) return false;
-    throw err;
-  }
-}
-
-/** The caller is this user and may administer the account (Quay's UserAdminPermission). */
-function administersAccount(actor: Identity, user: Namespace): boolean {
-  return passes(() => {
-    if (authorizeOwnAccount(actor, 'user:admin').id !== user.id) throw new Denied('not this account');
-  });
-}
-
-function readsAccount(actor: Identity, user: Namespace): boolean {
-  return passes(() => {
-    if (authorizeOwnAccount(actor, 'user:read').id !== user.id) throw new Denied('not this account');
-  });
-}
 
 async function organizationView(ctx: AppContext, actor: Identity, organization: Namespace, withAdminFields: boolean) {
   const view: Record<string, unknown> = {
@@ -108,13 +85,13 @@ export async function userView(ctx: AppContext, actor: Identity, user: Namespace
     username: user.name,
     avatar: avatarView(user.name, user.email, 'user'),
   };
-  const isAdmin = administersAccount(actor, user);
+  const isAdmin = actsAsAccount(actor, user.id, 'user:admin');
   if (isAdmin) Object.assign(view, await privateFields(ctx, user));
-  if (readsAccount(actor, user)) {
+  if (actsAsAccount(actor, user.id, 'user:read')) {
     const organizations = await listUserOrganizations(ctx.db, user.id);
     view['organizations'] = await Promise.all(organizations.map((o) => organizationView(ctx, actor, o, isAdmin)));
   }
-  if (ctx.config.FEATURE_SUPER_USERS && passes(() => authorizeSuperuser(actor))) {
+  if (ctx.config.FEATURE_SUPER_USERS && actsAsSuperuser(actor)) {
     view['super_user'] = actor.principal.kind === 'user' && actor.principal.id === user.id;
   }
   return view;

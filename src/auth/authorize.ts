@@ -315,17 +315,33 @@ export function authorizeOwnAccount(
   const { principal } = actor;
   if (principal.kind === 'anonymous') throw new Unauthorized('you must be signed in');
   if (principal.kind !== 'user') throw new Denied('robot accounts cannot use this endpoint');
-  if (!scopeAllows(actor, needed) && !(needed === 'user:read' && scopeAllows(actor, 'user:admin'))) {
-    throw new Denied(`this token lacks the ${needed} scope`);
-  }
+  if (!ownAccountScopeAllows(actor, needed)) throw new Denied(`this token lacks the ${needed} scope`);
   return principal;
+}
+
+function ownAccountScopeAllows(actor: Identity, needed: 'user:read' | 'user:admin'): boolean {
+  return scopeAllows(actor, needed) || (needed === 'user:read' && scopeAllows(actor, 'user:admin'));
+}
+
+/**
+ * Whether the caller is user `userId` acting on their own account with `needed`: for deciding
+ * which parts of an account's view to show, where a refusal is not an error.
+ */
+export function actsAsAccount(actor: Identity, userId: number, needed: 'user:read' | 'user:admin'): boolean {
+  const { principal } = actor;
+  return principal.kind === 'user' && principal.id === userId && ownAccountScopeAllows(actor, needed);
+}
+
+/** Whether the caller holds superuser rights on this request (see authorizeSuperuser). */
+export function actsAsSuperuser(actor: Identity): boolean {
+  return isSuperuserPrincipal(actor.principal) && scopeAllows(actor, 'super:user');
 }
 
 /** Superuser endpoints: a user listed as superuser, and super:user scope when using an OAuth token. */
 export function authorizeSuperuser(actor: Identity): Extract<Principal, { kind: 'user' }> {
   const { principal } = actor;
   if (principal.kind === 'anonymous') throw new Unauthorized('you must be signed in');
-  if (!isSuperuserPrincipal(principal) || !scopeAllows(actor, 'super:user')) {
+  if (!actsAsSuperuser(actor) || !isSuperuserPrincipal(principal)) {
     throw new Denied('this operation requires superuser rights');
   }
   return principal;
