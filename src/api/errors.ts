@@ -8,7 +8,6 @@ import {
   Invalid,
   NotFound,
   ReadOnly,
-  RegistryReadOnly,
   TooLarge,
   TooManyRequests,
   Unauthorized,
@@ -55,7 +54,6 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof FreshLoginRequired) return { status: 401, type: 'fresh_login_required', message: err.message };
   if (err instanceof Unauthorized) return { status: 401, type: 'invalid_token', message: err.message };
   if (err instanceof Denied) return { status: 403, type: 'insufficient_scope', message: err.message };
-  if (err instanceof RegistryReadOnly) return { status: 503, type: 'invalid_request', message: err.message };
   // Quay answers writes in read-only mode, and to repositories not in NORMAL state, with 503.
   if (err instanceof ReadOnly) return { status: 503, type: 'invalid_request', message: err.message };
   if (err instanceof TooManyRequests) return { status: 429, type: 'invalid_request', message: err.message };

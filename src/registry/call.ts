@@ -82,8 +82,9 @@ export async function authorizePush(call: RepositoryCall): Promise<void> {
  * visibility), creating its namespace as an organization first when CREATE_NAMESPACE_ON_PUSH allows.
  */
 export async function openRepositoryForPush(call: RepositoryCall): Promise<RepositoryWithNamespace> {
-  await authorizePush(call);
+  assertWritable(call.ctx, 'push');
   const existing = await findRepository(call.ctx.db, call.ref);
+  await authorizeRepository(call.ctx, call.actor, call.ref, 'push', call.path, existing ?? null);
   if (existing) {
     assertWritable(call.ctx, 'push', existing);
     return existing;
