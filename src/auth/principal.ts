@@ -47,8 +47,3 @@ export interface Actor extends Identity {
 export function principalName(principal: Principal): string {
   return principal.kind === 'anonymous' ? '(anonymous)' : principal.name;
 }
-
-/** The id of a signed-in user or robot; undefined for anonymous callers. */
-export function principalId(principal: Principal): number | undefined {
-  return principal.kind === 'anonymous' ? undefined : principal.id;
-}

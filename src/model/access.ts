@@ -23,14 +23,6 @@ export function teamRoleAtLeast(held: TeamRole | null, needed: TeamRole): boolea
   return held !== null && TEAM_ROLE_RANK[held] >= TEAM_ROLE_RANK[needed];
 }
 
-export function isRepositoryRole(value: unknown): value is RepositoryRole {
-  return value === 'read' || value === 'write' || value === 'admin';
-}
-
-export function isTeamRole(value: unknown): value is TeamRole {
-  return value === 'member' || value === 'creator' || value === 'admin';
-}
-
 /**
  * The strongest role `memberId` (a user or robot) holds on a repository through explicit
  * permissions, its teams' permissions, or membership of an admin team of the owning organization.
