@@ -256,6 +256,20 @@ export async function repositoryListScope(deps: AuthorizeDeps, actor: Identity):
 }
 
 /**
+ * /v2/_catalog: what the caller may list. A registry bearer token must have been issued with
+ * registry:catalog:*; anonymous callers need FEATURE_PUBLIC_CATALOG. Throws Unauthorized otherwise.
+ */
+export async function authorizeCatalog(deps: AuthorizeDeps, actor: Actor): Promise<RepositoryListScope> {
+  const scope = await repositoryListScope(deps, actor);
+  if (!scope) throw new Unauthorized('authentication required to list repositories');
+  const catalogGranted = (actor.tokenAccess ?? []).some(
+    (grant) => grant.type === 'registry' && grant.name === 'catalog' && grant.actions.includes('*'),
+  );
+  if (actor.tokenAccess && !catalogGranted) throw new Unauthorized('this token does not grant registry:catalog:*');
+  return scope;
+}
+
+/**
  * API check on an existing repository: returns it when `actor` holds `needed` (read is also met by
  * public visibility). Unknown repositories are NotFound; others Unauthorized or Denied.
  */

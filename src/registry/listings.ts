@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { repositoryListScope } from '../auth/authorize.js';
-import type { AccessGrant, Actor } from '../auth/principal.js';
+import { authorizeCatalog } from '../auth/authorize.js';
+import type { Actor } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import { Invalid, Unauthorized } from '../errors.js';
+import { Invalid } from '../errors.js';
 import { listRepositoryPaths } from '../model/repositories.js';
 import { listTagNames } from '../model/tags.js';
 import { encodeRepositoryPath, openRepository, queryParam, type RepositoryCall } from './call.js';
@@ -44,21 +44,13 @@ export async function tagsListHandler(call: RepositoryCall): Promise<FastifyRepl
   return call.reply.code(200).send({ name: call.path, tags: page.items });
 }
 
-function grantsCatalog(access: AccessGrant[]): boolean {
-  return access.some((grant) => grant.type === 'registry' && grant.name === 'catalog' && grant.actions.includes('*'));
-}
-
 export async function catalogHandler(
   ctx: AppContext,
   actor: Actor,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
-  const scope = await repositoryListScope(ctx, actor);
-  if (!scope) throw new Unauthorized('authentication required to list repositories');
-  if (actor.tokenAccess && !grantsCatalog(actor.tokenAccess)) {
-    throw new Unauthorized('this token does not grant registry:catalog:*');
-  }
+  const scope = await authorizeCatalog(ctx, actor);
   const page = await paginate(request, (limit, last) => listRepositoryPaths(ctx.db, { limit, last, scope }));
   if (page.next !== undefined) reply.header('Link', nextLink('/v2/_catalog', page.n, page.next));
   return reply.code(200).send({ repositories: page.items });
