@@ -7,6 +7,7 @@ import type { QuaysideConfig } from './config/load.js';
 import type { AppContext } from './context.js';
 import { openMigratedDatabase } from './db/connect.js';
 import { createMetrics } from './metrics/registry.js';
+import { DatabaseUsageLogStore, UsageLogs } from './model/usage-logs.js';
 import { buildServer } from './server.js';
 import { createStorage } from './storage/index.js';
 
@@ -34,6 +35,9 @@ export async function createApp(config: QuaysideConfig, options: CreateAppOption
   const directory = config.AUTHENTICATION_TYPE === 'LDAP' ? createLdapDirectory(config, database.db, { log }) : undefined;
   const tokens = await createRegistryTokens({ db: database.db, config, directory, log });
   const metrics = createMetrics();
+  const usageLogs = new UsageLogs(new DatabaseUsageLogStore(database.db), (err) =>
+    log.error({ err }, 'usage log entries could not be written'),
+  );
   const ctx: AppContext = {
     config,
     db: database.db,
@@ -43,6 +47,7 @@ export async function createApp(config: QuaysideConfig, options: CreateAppOption
     secrets,
     directory,
     metrics,
+    usageLogs,
     log,
   };
   const server = await buildServer(ctx);
@@ -51,6 +56,7 @@ export async function createApp(config: QuaysideConfig, options: CreateAppOption
     server,
     async close() {
       await server.close();
+      await usageLogs.flush();
       await tokens.close();
       await directory?.close();
       await storage.close();

@@ -7,6 +7,7 @@ import type { QuaysideConfig } from './config/load.js';
 import type { Dialect } from './db/migrations/column-types.js';
 import type { Database } from './db/tables.js';
 import type { Metrics } from './metrics/registry.js';
+import type { UsageLogs } from './model/usage-logs.js';
 import type { Storage } from './storage/storage.js';
 
 /** What every HTTP surface and worker receives: configuration and the shared services. */
@@ -21,5 +22,7 @@ export interface AppContext {
   /** The external user directory when AUTHENTICATION_TYPE is LDAP. */
   directory?: UserDirectory | undefined;
   metrics: Metrics;
+  /** Usage logs (Quay's action logs), written by every action. */
+  usageLogs: UsageLogs;
   log: Logger;
 }

@@ -4,6 +4,7 @@ import * as registryCore from './migrations/001_registry_core.js';
 import * as accounts from './migrations/002_accounts.js';
 import * as identity from './migrations/003_identity.js';
 import * as loginBackoff from './migrations/004_login_backoff.js';
+import * as apiContent from './migrations/005_api_content.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, types: ReturnType<typeof columnTypes>): Promise<void>;
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '002_accounts': accounts,
   '003_identity': identity,
   '004_login_backoff': loginBackoff,
+  '005_api_content': apiContent,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -211,6 +211,12 @@ export interface TagTable {
   /** NULL while the tag is live; set when it is moved, deleted or expires (time machine history). */
   lifetime_end_ms: number | null;
   hidden: number;
+  /**
+   * When a live tag expires (set by the API, the quay.expires-after label or DEFAULT_TAG_EXPIRATION).
+   * A row with lifetime_end_ms NULL and expires_at_ms in the past is dead since expires_at_ms:
+   * readers use tagAlive() from model/tags.ts rather than testing lifetime_end_ms alone.
+   */
+  expires_at_ms: Generated<number | null>;
 }
 
 export interface UploadTable {
@@ -236,6 +242,92 @@ export interface ServiceKeyTable {
   jwk: string;
   created_at: number;
   expires_at: number | null;
+  name: Generated<string | null>;
+  /** JSON object. */
+  metadata: Generated<string>;
+  rotation_duration_s: Generated<number | null>;
+  /** Quay's ServiceKeyApprovalType name; NULL while the key waits for a superuser's approval. */
+  approval_type: Generated<string | null>;
+  approver_id: Generated<number | null>;
+  approved_at: Generated<number | null>;
+  approval_notes: Generated<string | null>;
+}
+
+/** Where a manifest label came from: the image config, the API (mutable), or Quayside itself. */
+export type LabelSourceType = 'manifest' | 'api' | 'internal';
+
+export interface ManifestLabelTable {
+  id: Generated<number>;
+  uuid: string;
+  manifest_id: number;
+  key: string;
+  value: string;
+  media_type: string;
+  source_type: LabelSourceType;
+  created_at: number;
+}
+
+export interface StarTable {
+  user_id: number;
+  repository_id: number;
+  created_at: number;
+}
+
+/** One usage-log entry (Quay's LogEntry3). Ids are not foreign keys: entries outlive what they name. */
+export interface LogEntryTable {
+  id: Generated<number>;
+  /** Quay's log kind name, e.g. push_repo. */
+  kind: string;
+  /** The namespace the action happened in. */
+  account_id: number | null;
+  performer_id: number | null;
+  repository_id: number | null;
+  datetime_ms: number;
+  ip: string | null;
+  /** JSON object. */
+  metadata: string;
+}
+
+export interface RepositoryNotificationTable {
+  id: Generated<number>;
+  uuid: string;
+  repository_id: number;
+  event: string;
+  method: string;
+  title: string | null;
+  /** JSON: the method's settings (url, email, ...). */
+  config: string;
+  /** JSON: the event's filter (e.g. vulnerability level). */
+  event_config: string;
+  number_of_failures: Generated<number>;
+  last_ran_ms: number | null;
+  created_at: number;
+}
+
+/** In-app notification (Quay's Notification), listed by /api/v1/user/notifications. */
+export interface NotificationTable {
+  id: Generated<number>;
+  uuid: string;
+  kind: string;
+  /** The user or organization notified. */
+  target_id: number;
+  /** JSON object. */
+  metadata: string;
+  lookup_path: string | null;
+  dismissed: Generated<number>;
+  created_at: number;
+}
+
+export type MessageSeverity = 'info' | 'warning' | 'error';
+
+/** A globally visible message (Quay's Messages). */
+export interface MessageTable {
+  id: Generated<number>;
+  uuid: string;
+  content: string;
+  severity: MessageSeverity;
+  media_type: string;
+  created_at: number;
 }
 
 export interface Database {
@@ -264,6 +356,12 @@ export interface Database {
   federated_login: FederatedLoginTable;
   queue_item: QueueItemTable;
   repo_mirror_config: RepoMirrorConfigTable;
+  manifest_label: ManifestLabelTable;
+  star: StarTable;
+  log_entry: LogEntryTable;
+  repository_notification: RepositoryNotificationTable;
+  notification: NotificationTable;
+  message: MessageTable;
 }
 
 export interface OAuthApplicationTable {

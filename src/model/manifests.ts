@@ -5,7 +5,7 @@ import { computeDigest, isDigest, type ParsedManifest, parseDigest } from '../ma
 import { findRepositoryBlobs, linkBlobToRepository } from './blobs.js';
 import { nowMs } from './clock.js';
 import { type RepositoryRef, type RepositoryWithNamespace, repositoryQuery } from './repositories.js';
-import { moveTag, validateTagName } from './tags.js';
+import { moveTag, tagAlive, validateTagName } from './tags.js';
 
 export interface StoredManifest {
   id: number;
@@ -110,7 +110,7 @@ export async function findRepositoryAndManifest(
           join
             .onRef('tag.repository_id', '=', 'repository.id')
             .on('tag.name', '=', reference)
-            .on('tag.lifetime_end_ms', 'is', null),
+            .on(tagAlive(nowMs())),
         )
         .leftJoin('manifest', 'manifest.id', 'tag.manifest_id')
         .select(MANIFEST_COLUMNS)
@@ -248,7 +248,7 @@ export async function deleteManifest(db: Kysely<Database>, repositoryId: number,
       .updateTable('tag')
       .set({ lifetime_end_ms: now })
       .where('manifest_id', '=', manifest.id)
-      .where('lifetime_end_ms', 'is', null)
+      .where(tagAlive(now))
       .execute();
     await trx.updateTable('manifest').set({ deleted_at: now }).where('id', '=', manifest.id).execute();
   });

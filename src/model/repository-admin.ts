@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database, NamespaceKind, RepositoryState, RepositoryVisibility } from '../db/tables.js';
 import { Invalid } from '../errors.js';
+import { nowMs } from './clock.js';
+import { tagAlive } from './tags.js';
 import { enqueue } from './queue.js';
 import {
   grantedBy,
@@ -115,7 +117,7 @@ export async function lastModifiedTimes(db: Kysely<Database>, repositoryIds: rea
     .selectFrom('tag')
     .select(['repository_id', (eb) => eb.fn.max('lifetime_start_ms').as('newest')])
     .where('repository_id', 'in', [...repositoryIds])
-    .where('lifetime_end_ms', 'is', null)
+    .where(tagAlive(nowMs()))
     .where('hidden', '=', 0)
     .groupBy('repository_id')
     .execute();
@@ -137,7 +139,7 @@ export async function liveTagSummaries(db: Kysely<Database>, repositoryId: numbe
     .innerJoin('manifest', 'manifest.id', 'tag.manifest_id')
     .select(['tag.name as name', 'manifest.digest as digest', 'manifest.layers_size as size', 'tag.lifetime_start_ms as start'])
     .where('tag.repository_id', '=', repositoryId)
-    .where('tag.lifetime_end_ms', 'is', null)
+    .where(tagAlive(nowMs()))
     .where('tag.hidden', '=', 0)
     .orderBy('tag.name')
     .limit(limit)

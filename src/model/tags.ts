@@ -1,9 +1,26 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Expression, Kysely, SqlBool, Transaction } from 'kysely';
 import type { Database } from '../db/tables.js';
 import { Invalid, NotFound } from '../errors.js';
 import { nowMs } from './clock.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * The condition for a live tag at `now`: not ended, and not past its expiry. Every reader of live
+ * tags uses it, because an expired tag keeps lifetime_end_ms NULL until something ends it.
+ */
+export function tagAlive(now: number) {
+  return (eb: ExpressionBuilder<Database, 'tag'>): Expression<SqlBool> =>
+    eb.and([
+      eb('tag.lifetime_end_ms', 'is', null),
+      eb.or([eb('tag.expires_at_ms', 'is', null), eb('tag.expires_at_ms', '>', now)]),
+    ]);
+}
+
+/** When a row whose lifetime_end_ms is NULL really ended (or ends): its expiry if past, else `now`. */
+function endOf(expiresAtMs: number | null, now: number): number {
+  return expiresAtMs !== null && expiresAtMs <= now ? expiresAtMs : now;
+}
 
 const TAG_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
@@ -19,15 +36,18 @@ export function validateTagName(name: string): void {
  */
 export async function moveTag(trx: Transaction<Database>, repositoryId: number, name: string, manifestId: number): Promise<void> {
   const now = nowMs();
-  const live = await trx
+  const current = await trx
     .selectFrom('tag')
-    .select(['id', 'manifest_id'])
+    .select(['id', 'manifest_id', 'expires_at_ms'])
     .where('repository_id', '=', repositoryId)
     .where('name', '=', name)
     .where('lifetime_end_ms', 'is', null)
     .executeTakeFirst();
-  if (live?.manifest_id === manifestId) return;
-  if (live) await trx.updateTable('tag').set({ lifetime_end_ms: now }).where('id', '=', live.id).execute();
+  const alive = current !== undefined && (current.expires_at_ms === null || current.expires_at_ms > now);
+  if (alive && current.manifest_id === manifestId) return;
+  if (current) {
+    await trx.updateTable('tag').set({ lifetime_end_ms: endOf(current.expires_at_ms, now) }).where('id', '=', current.id).execute();
+  }
   await trx
     .insertInto('tag')
     .values({
@@ -43,12 +63,13 @@ export async function moveTag(trx: Transaction<Database>, repositoryId: number, 
 
 /** Ends the live tag; throws NotFound('tag') when there is none. */
 export async function deleteTag(db: Kysely<Database>, repositoryId: number, name: string): Promise<void> {
+  const now = nowMs();
   const result = await db
     .updateTable('tag')
-    .set({ lifetime_end_ms: nowMs() })
+    .set({ lifetime_end_ms: now })
     .where('repository_id', '=', repositoryId)
     .where('name', '=', name)
-    .where('lifetime_end_ms', 'is', null)
+    .where(tagAlive(now))
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw new NotFound('tag', `tag ${name} is unknown`, { reference: name });
 }
@@ -59,7 +80,7 @@ export async function listTagNames(db: Db, repositoryId: number, options: { limi
     .selectFrom('tag')
     .select('name')
     .where('repository_id', '=', repositoryId)
-    .where('lifetime_end_ms', 'is', null)
+    .where(tagAlive(nowMs()))
     .where('hidden', '=', 0);
   if (options.last !== undefined) query = query.where('name', '>', options.last);
   const rows = await query.orderBy('name').limit(options.limit).execute();

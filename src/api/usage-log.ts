@@ -1,0 +1,30 @@
+import type { Principal } from '../auth/principal.js';
+import type { LogKind } from '../model/usage-logs.js';
+import type { ApiCall } from './router.js';
+
+/** The performer column of a usage-log entry: the acting user or robot, none for anonymous callers. */
+export function performerId(principal: Principal): number | null {
+  return principal.kind === 'anonymous' ? null : principal.id;
+}
+
+export interface ApiLogEntry {
+  kind: LogKind;
+  /** The namespace the action happened in (the repository's, the organization's, the user's own). */
+  namespaceId: number | null;
+  repositoryId?: number | null;
+  metadata?: Record<string, unknown>;
+}
+
+/** Writes the usage-log entry of an API action, with the caller as performer and its address. */
+export async function logApiAction(call: ApiCall<unknown, unknown>, entry: ApiLogEntry): Promise<void> {
+  const metadata: Record<string, unknown> = { ...(entry.metadata ?? {}) };
+  if (call.actor.credential === 'oauth_token') metadata['oauth_token'] = true;
+  await call.ctx.usageLogs.record({
+    kind: entry.kind,
+    namespaceId: entry.namespaceId,
+    performerId: performerId(call.actor.principal),
+    repositoryId: entry.repositoryId ?? null,
+    ip: call.request.ip,
+    metadata,
+  });
+}

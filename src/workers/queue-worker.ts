@@ -1,0 +1,119 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Dialect } from '../db/migrations/column-types.js';
+import type { Database } from '../db/tables.js';
+import {
+  claimQueueItem,
+  completeQueueItem,
+  type LeasedItem,
+  type QueueName,
+  releaseQueueItem,
+} from '../model/queue.js';
+
+export interface QueueWorkerDeps {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  log: Logger;
+}
+
+export interface QueueWorkerOptions {
+  queue: QueueName;
+  /** Does the item's work; a throw releases the item for a retry after a back-off. */
+  handle(item: LeasedItem): Promise<void>;
+  /** How long a claim lasts before another worker may take the item (default 5 min). */
+  leaseMs?: number;
+  /** Wait between polls of an empty queue (default 1 s). */
+  pollMs?: number;
+  /** Back-off before retry n (1-based) of a failed item (default 10 s doubling, at most 10 min). */
+  retryDelayMs?(attempt: number): number;
+}
+
+const DEFAULT_LEASE_MS = 5 * 60_000;
+const DEFAULT_POLL_MS = 1000;
+
+function defaultRetryDelayMs(attempt: number): number {
+  return Math.min(10_000 * 2 ** (attempt - 1), 10 * 60_000);
+}
+
+/**
+ * Consumes one queue: claims an item, runs the handler, and completes or releases it. Several
+ * workers (in this process or others sharing the database) may consume the same queue; the lease
+ * keeps each item with one of them at a time.
+ */
+export class QueueWorker {
+  private stopped = true;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly attempts = new Map<number, number>();
+
+  constructor(
+    private readonly deps: QueueWorkerDeps,
+    private readonly options: QueueWorkerOptions,
+  ) {}
+
+  /** Claims and handles one item; false when none was available. */
+  async runOne(): Promise<boolean> {
+    const { db, dialect, log } = this.deps;
+    const item = await claimQueueItem(db, dialect, this.options.queue, this.options.leaseMs ?? DEFAULT_LEASE_MS);
+    if (!item) return false;
+    try {
+      await this.options.handle(item);
+      await completeQueueItem(db, item.id);
+      this.attempts.delete(item.id);
+    } catch (err) {
+      const attempt = (this.attempts.get(item.id) ?? 0) + 1;
+      this.attempts.set(item.id, attempt);
+      const delay = (this.options.retryDelayMs ?? defaultRetryDelayMs)(attempt);
+      log.warn({ err, queue: item.queue, item: item.id, retriesRemaining: item.retriesRemaining }, 'queue item failed');
+      if (item.retriesRemaining > 0) await releaseQueueItem(db, item.id, delay);
+      else {
+        this.attempts.delete(item.id);
+        await completeQueueItem(db, item.id);
+      }
+    }
+    return true;
+  }
+
+  /** Handles items until none is available; returns how many were handled (tests, CLI). */
+  async drain(): Promise<number> {
+    let handled = 0;
+    while (await this.runOne()) handled++;
+    return handled;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loop = this.run();
+  }
+
+  /** Finishes the item in hand, then stops. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let handled = false;
+      try {
+        handled = await this.runOne();
+      } catch (err) {
+        this.deps.log.error({ err, queue: this.options.queue }, 'queue poll failed');
+      }
+      if (!handled && !this.stopped) await this.sleep(this.options.pollMs ?? DEFAULT_POLL_MS);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
