@@ -36,6 +36,17 @@ const FeatureFlags = {
   FEATURE_REPO_MIRROR: T.Boolean({ default: false }),
 };
 
+/** Outgoing e-mail (Quay's MAIL_* keys), used when FEATURE_MAILING is on. */
+const MailKeys = {
+  MAIL_SERVER: T.Optional(T.String({ minLength: 1 })),
+  MAIL_PORT: T.Integer({ minimum: 1, maximum: 65535, default: 587 }),
+  MAIL_USE_TLS: T.Boolean({ default: true }),
+  MAIL_USE_AUTH: T.Boolean({ default: false }),
+  MAIL_USERNAME: T.Optional(T.String()),
+  MAIL_PASSWORD: T.Optional(T.String()),
+  MAIL_DEFAULT_SENDER: T.String({ default: 'support@quayside.local' }),
+};
+
 /** A DN written as one string or, as Quay's config tool writes it, as a list of RDN components. */
 const DistinguishedName = T.Union([T.String(), T.Array(T.String())]);
 
@@ -87,6 +98,7 @@ export const ConfigSchema = T.Object(
     FRESH_LOGIN_TIMEOUT: T.String({ default: '10m', pattern: '^[0-9]+[smhdw]$' }),
 
     ...LdapKeys,
+    ...MailKeys,
 
     CREATE_PRIVATE_REPO_ON_PUSH: T.Boolean({ default: true }),
     CREATE_NAMESPACE_ON_PUSH: T.Boolean({ default: false }),
