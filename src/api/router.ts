@@ -46,6 +46,8 @@ export interface ApiRouteSpec<B extends TSchema | undefined = undefined, Q exten
   invalidSessionIsAnonymous?: boolean;
   /** Hidden from the public discovery document (Quay's `internal_only`). */
   internal?: boolean;
+  /** The discovery document's operationId (Quay's nickname, e.g. `listRepos`); derived from the path when absent. */
+  operationId?: string;
   handler(
     call: ApiCall<B extends TSchema ? Static<B> : unknown, Q extends TSchema ? Static<Q> : Record<string, unknown>>,
   ): Promise<unknown>;
@@ -81,8 +83,21 @@ function validated(schema: TSchema | undefined, value: unknown, where: 'body' | 
   return withDefaults;
 }
 
+/** A path ending in `/{repository}` outside /api/v1/repository/ (e.g. stars): the name may be nested. */
+const TRAILING_REPOSITORY = '/{repository}';
+
 function toFastifyPath(path: string): string {
-  return path.replace(/\{([a-zA-Z_]+)\}/g, ':$1');
+  const fastifyPath = path.endsWith(TRAILING_REPOSITORY) ? `${path.slice(0, -TRAILING_REPOSITORY.length)}/*` : path;
+  return fastifyPath.replace(/\{([a-zA-Z_]+)\}/g, ':$1');
+}
+
+function routeParams(path: string, request: FastifyRequest): Record<string, string> {
+  const params = { ...(request.params as Record<string, string>) };
+  if (path.endsWith(TRAILING_REPOSITORY)) {
+    params['repository'] = (params['*'] ?? '').replace(/\/+$/, '');
+    delete params['*'];
+  }
+  return params;
 }
 
 function matchSuffix(pattern: string[], segments: string[]): Record<string, string> | undefined {
@@ -128,7 +143,7 @@ export class ApiRouter {
     this.app.route({
       method: spec.method,
       url: toFastifyPath(spec.path),
-      handler: (request, reply) => this.run(any, request, reply, request.params as Record<string, string>),
+      handler: (request, reply) => this.run(any, request, reply, routeParams(spec.path, request)),
     });
   }
 
