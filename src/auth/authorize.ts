@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { QuaysideConfig } from '../config/load.js';
 import type { Database, RepositoryRole, TeamRole } from '../db/tables.js';
-import { Denied, NotFound, Unauthorized } from '../errors.js';
+import { Denied, NotFound, ReadOnly, Unauthorized } from '../errors.js';
 import {
   administeredOrganizationIds,
   grantedRepositoryRole,
@@ -284,6 +284,21 @@ export async function authorizeRepositoryRole(
   const role = await repositoryRole(deps, actor, repo);
   const allowed = needed === 'read' ? mayRead(deps, actor, repo, role) : repositoryRoleAtLeast(role, needed);
   if (!allowed) throw refusal(actor, `you do not have ${needed} permission on ${formatRepositoryRef(ref)}`);
+  return repo;
+}
+
+/**
+ * API changes to a repository's content (tags, labels): the write role, on a repository in NORMAL
+ * state. As Quay's disallow_for_non_normal_repositories, READ_ONLY and MIRROR repositories refuse
+ * such changes (503) from everyone, their mirror robot included.
+ */
+export async function authorizeRepositoryContentChange(
+  deps: AuthorizeDeps,
+  actor: Identity,
+  ref: RepositoryRef,
+): Promise<RepositoryWithNamespace> {
+  const repo = await authorizeRepositoryRole(deps, actor, ref, 'write');
+  if (repo.state !== 'NORMAL') throw new ReadOnly(`Repository is in read only or mirror mode: ${repo.state}`);
   return repo;
 }
 

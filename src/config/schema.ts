@@ -116,6 +116,31 @@ export const ConfigSchema = T.Object(
     TAG_EXPIRATION_OPTIONS: T.Array(T.String({ pattern: '^[0-9]+[smhdw]$' }), {
       default: ['0s', '1d', '1w', '2w', '4w'],
     }),
+    /** Bounds of a tag's lifetime when its expiry is set through the API (Quay clamps into them). */
+    LABELED_EXPIRATION_MINIMUM: T.String({ default: '1h', pattern: '^[0-9]+[smhdw]$' }),
+    LABELED_EXPIRATION_MAXIMUM: T.String({ default: '104w', pattern: '^[0-9]+[smhdw]$' }),
+    /** Label key prefixes the API refuses (Quay's list; an operator may replace it). */
+    DEFAULT_LABEL_KEY_RESERVED_PREFIXES: T.Array(T.String(), {
+      default: [
+        'com.docker.',
+        'io.docker.',
+        'org.dockerproject.',
+        'org.opencontainers.',
+        'io.cncf.',
+        'io.kubernetes.',
+        'io.k8s.',
+        'io.quay',
+        'com.coreos',
+        'com.tectonic',
+        'internal',
+        'quay',
+      ],
+    }),
+    /** More reserved label key prefixes, each ending in a dot. */
+    LABEL_KEY_RESERVED_PREFIXES: T.Array(T.String({ pattern: '\\.$' }), { default: [] }),
+    /** Enables POST .../tag/{tag}/expire, which takes tags out of the time machine at once. */
+    PERMANENTLY_DELETE_TAGS: T.Boolean({ default: false }),
+
 
     ...FeatureFlags,
   },

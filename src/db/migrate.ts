@@ -5,6 +5,7 @@ import * as accounts from './migrations/002_accounts.js';
 import * as identity from './migrations/003_identity.js';
 import * as loginBackoff from './migrations/004_login_backoff.js';
 import * as apiContent from './migrations/005_api_content.js';
+import * as tagIndexes from './migrations/007_tag_indexes.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, types: ReturnType<typeof columnTypes>): Promise<void>;
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '003_identity': identity,
   '004_login_backoff': loginBackoff,
   '005_api_content': apiContent,
+  '007_tag_indexes': tagIndexes,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -4,6 +4,7 @@ import { Invalid, NotFound } from '../errors.js';
 import { computeDigest, isDigest, type ParsedManifest, parseDigest } from '../manifest/index.js';
 import { findRepositoryBlobs, linkBlobToRepository } from './blobs.js';
 import { nowMs } from './clock.js';
+import { importManifestLabels, labelledTagLifetimeMs } from './labels.js';
 import { type RepositoryRef, type RepositoryWithNamespace, repositoryQuery } from './repositories.js';
 import { moveTag, tagAlive, validateTagName } from './tags.js';
 
@@ -42,6 +43,66 @@ export async function findManifestByDigest(db: Db, repositoryId: number, digest:
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
   return row ? toStored(row) : undefined;
+}
+
+/** Whether the repository stores a manifest (not deleted) with this digest. */
+export async function manifestExists(db: Db, repositoryId: number, digest: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('manifest')
+    .select('id')
+    .where('repository_id', '=', repositoryId)
+    .where('digest', '=', digest)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export interface ManifestDetails extends StoredManifest {
+  configMediaType: string | null;
+  layersSize: number | null;
+}
+
+/**
+ * A manifest as Quay's API finds it by digest: stored and referenced by a live, visible tag, either
+ * directly or as a child of a manifest list such a tag points at. Manifests only dead tags point at
+ * are reached through the time machine instead.
+ */
+export async function findAvailableManifest(db: Db, repositoryId: number, digest: string): Promise<ManifestDetails | undefined> {
+  const now = nowMs();
+  const row = await db
+    .selectFrom('manifest')
+    .select(['id', 'digest', 'media_type', 'content', 'subject_digest', 'config_media_type', 'layers_size'])
+    .where('repository_id', '=', repositoryId)
+    .where('digest', '=', digest)
+    .where('deleted_at', 'is', null)
+    .where((eb) =>
+      eb.or([
+        eb.exists(
+          eb
+            .selectFrom('tag')
+            .select('tag.id')
+            .whereRef('tag.manifest_id', '=', 'manifest.id')
+            .where('tag.hidden', '=', 0)
+            .where(tagAlive(now)),
+        ),
+        eb.exists(
+          eb
+            .selectFrom('manifest_child')
+            .innerJoin('tag', 'tag.manifest_id', 'manifest_child.manifest_id')
+            .select('tag.id')
+            .whereRef('manifest_child.child_manifest_id', '=', 'manifest.id')
+            .where('tag.hidden', '=', 0)
+            .where(tagAlive(now)),
+        ),
+      ]),
+    )
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    ...toStored(row),
+    configMediaType: row.config_media_type,
+    layersSize: row.layers_size === null ? null : Number(row.layers_size),
+  };
 }
 
 export function unknownManifest(reference: string): NotFound {
@@ -125,9 +186,12 @@ export interface PutManifestInput {
   bytes: Buffer;
   /** The result of parseManifest over exactly `bytes`. */
   parsed: ParsedManifest;
+  /** The image config's labels, stored as `manifest` labels when this push creates the manifest. */
+  configLabels?: Record<string, string> | undefined;
 }
 
 export interface PutManifestResult {
+  manifestId: number;
   digest: string;
   subjectDigest: string | null;
   tag: string | null;
@@ -165,7 +229,13 @@ async function childManifestIds(db: Db, repositoryId: number, parsed: ParsedMani
   return wanted.map((d) => found.get(d)!);
 }
 
-async function insertManifestRow(trx: Transaction<Database>, repositoryId: number, parsed: ParsedManifest, digest: string, bytes: Buffer): Promise<number> {
+async function insertManifestRow(
+  trx: Transaction<Database>,
+  repositoryId: number,
+  parsed: ParsedManifest,
+  digest: string,
+  bytes: Buffer,
+): Promise<{ id: number; created: boolean }> {
   const existing = await trx
     .selectFrom('manifest')
     .select(['id', 'deleted_at'])
@@ -176,7 +246,7 @@ async function insertManifestRow(trx: Transaction<Database>, repositoryId: numbe
     if (existing.deleted_at !== null) {
       await trx.updateTable('manifest').set({ deleted_at: null }).where('id', '=', existing.id).execute();
     }
-    return existing.id;
+    return { id: existing.id, created: false };
   }
   const row = await trx
     .insertInto('manifest')
@@ -195,7 +265,7 @@ async function insertManifestRow(trx: Transaction<Database>, repositoryId: numbe
     })
     .returning('id')
     .executeTakeFirstOrThrow();
-  return row.id;
+  return { id: row.id, created: true };
 }
 
 /**
@@ -216,8 +286,9 @@ export async function putManifest(db: Kysely<Database>, input: PutManifestInput)
   }
   const children = await childManifestIds(db, input.repositoryId, parsed);
 
-  await db.transaction().execute(async (trx) => {
-    const manifestId = await insertManifestRow(trx, input.repositoryId, parsed, digest, input.bytes);
+  const manifestId = await db.transaction().execute(async (trx) => {
+    const { id: manifestId, created } = await insertManifestRow(trx, input.repositoryId, parsed, digest, input.bytes);
+    if (created && input.configLabels) await importManifestLabels(trx, manifestId, input.configLabels);
     for (const blob of blobs.values()) {
       await trx
         .insertInto('manifest_blob')
@@ -233,9 +304,13 @@ export async function putManifest(db: Kysely<Database>, input: PutManifestInput)
         .onConflict((oc) => oc.columns(['manifest_id', 'child_manifest_id']).doNothing())
         .execute();
     }
-    if (!byDigest) await moveTag(trx, input.repositoryId, input.reference, manifestId);
+    if (!byDigest) {
+      const expiresAfterMs = await labelledTagLifetimeMs(trx, manifestId, parsed.kind === 'index');
+      await moveTag(trx, input.repositoryId, input.reference, manifestId, { expiresAfterMs });
+    }
+    return manifestId;
   });
-  return { digest, subjectDigest: parsed.subject?.digest ?? null, tag: byDigest ? null : input.reference };
+  return { manifestId, digest, subjectDigest: parsed.subject?.digest ?? null, tag: byDigest ? null : input.reference };
 }
 
 /** Deletes a manifest by digest: it stops being served and every live tag pointing at it ends. */

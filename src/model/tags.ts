@@ -30,11 +30,22 @@ export function validateTagName(name: string): void {
   }
 }
 
+export interface MoveTagOptions {
+  /** The new row expires this long after it starts (the quay.expires-after label); none when absent or null. */
+  expiresAfterMs?: number | null;
+}
+
 /**
  * Points tag `name` at a manifest: the live row (if any, and if it points elsewhere) ends now and a
  * new live row starts, so the history stays available to the time machine.
  */
-export async function moveTag(trx: Transaction<Database>, repositoryId: number, name: string, manifestId: number): Promise<void> {
+export async function moveTag(
+  trx: Transaction<Database>,
+  repositoryId: number,
+  name: string,
+  manifestId: number,
+  options: MoveTagOptions = {},
+): Promise<void> {
   const now = nowMs();
   const current = await trx
     .selectFrom('tag')
@@ -57,6 +68,7 @@ export async function moveTag(trx: Transaction<Database>, repositoryId: number, 
       lifetime_start_ms: now,
       lifetime_end_ms: null,
       hidden: 0,
+      expires_at_ms: options.expiresAfterMs ? now + options.expiresAfterMs : null,
     })
     .execute();
 }
@@ -85,4 +97,72 @@ export async function listTagNames(db: Db, repositoryId: number, options: { limi
   if (options.last !== undefined) query = query.where('name', '>', options.last);
   const rows = await query.orderBy('name').limit(options.limit).execute();
   return rows.map((r) => r.name);
+}
+
+/** A live, visible tag and what it points at. */
+export interface LiveTag {
+  id: number;
+  name: string;
+  manifestId: number;
+  manifestDigest: string;
+  startMs: number;
+  expiresAtMs: number | null;
+}
+
+/** The live, visible tag `name` (what Quay's API calls the repository's tag), or undefined. */
+export async function findLiveTag(db: Db, repositoryId: number, name: string): Promise<LiveTag | undefined> {
+  const row = await db
+    .selectFrom('tag')
+    .innerJoin('manifest', 'manifest.id', 'tag.manifest_id')
+    .select([
+      'tag.id as id',
+      'tag.name as name',
+      'tag.manifest_id as manifestId',
+      'manifest.digest as manifestDigest',
+      'tag.lifetime_start_ms as startMs',
+      'tag.expires_at_ms as expiresAtMs',
+    ])
+    .where('tag.repository_id', '=', repositoryId)
+    .where('tag.name', '=', name)
+    .where('tag.hidden', '=', 0)
+    .where(tagAlive(nowMs()))
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    ...row,
+    startMs: Number(row.startMs),
+    expiresAtMs: row.expiresAtMs === null ? null : Number(row.expiresAtMs),
+  };
+}
+
+/** The shortest and longest lifetime an expiry set through the API may give a tag (LABELED_EXPIRATION_*). */
+export interface ExpiryBounds {
+  minimumMs: number;
+  maximumMs: number;
+}
+
+/**
+ * Sets (or, with null, clears) when a live tag expires. As in Quay, the tag's lifetime from its
+ * start is clamped into `bounds`. Returns the expiry it had before; throws Invalid when the tag
+ * changed meanwhile.
+ */
+export async function changeTagExpiration(
+  db: Kysely<Database>,
+  tag: LiveTag,
+  expiresAtMs: number | null,
+  bounds: ExpiryBounds,
+): Promise<{ previousMs: number | null; expiresAtMs: number | null }> {
+  const newExpiry =
+    expiresAtMs === null
+      ? null
+      : tag.startMs + Math.min(Math.max(expiresAtMs - tag.startMs, bounds.minimumMs), bounds.maximumMs);
+  const result = await db
+    .updateTable('tag')
+    .set({ expires_at_ms: newExpiry })
+    .where('id', '=', tag.id)
+    .where('lifetime_end_ms', 'is', null)
+    .where('expires_at_ms', tag.expiresAtMs === null ? 'is' : '=', tag.expiresAtMs)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new Invalid('tag', 'Could not update tag expiration; Tag has probably changed');
+  return { previousMs: tag.expiresAtMs, expiresAtMs: newExpiry };
 }

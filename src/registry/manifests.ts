@@ -1,14 +1,26 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { Invalid, NotFound, TooLarge } from '../errors.js';
-import { isDigest, MAX_MANIFEST_BYTES, MediaTypes, manifestPolicyFromConfig, parseDigest, parseManifest } from '../manifest/index.js';
+import {
+  isDigest,
+  MAX_MANIFEST_BYTES,
+  MediaTypes,
+  manifestPolicyFromConfig,
+  type ParsedManifest,
+  parseDigest,
+  parseManifest,
+} from '../manifest/index.js';
+import { isImageConfigMediaType, readImageConfig } from '../model/image-config.js';
 import {
   deleteManifest,
   findRepositoryAndManifest,
   listReferrers,
+  manifestExists,
   putManifest,
   unknownManifest,
 } from '../model/manifests.js';
+import type { RepositoryWithNamespace } from '../model/repositories.js';
+import { queueRepositoryEvent } from '../model/repository-events.js';
 import { deleteTag, validateTagName } from '../model/tags.js';
 import {
   authorizePush,
@@ -20,6 +32,7 @@ import {
   queryParam,
   type RepositoryCall,
 } from './call.js';
+import { registryLogEntry } from './usage-log.js';
 
 async function readLimited(stream: Readable, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -43,9 +56,14 @@ function checkReference(reference: string): void {
 
 export async function getManifestHandler(call: RepositoryCall, reference: string, head: boolean): Promise<FastifyReply> {
   const found = await findRepositoryAndManifest(call.ctx.db, call.ref, reference);
-  await checkRepository(call, 'pull', found.repository);
+  const repo = await checkRepository(call, 'pull', found.repository);
   const manifest = found.manifest;
   if (!manifest) throw unknownManifest(reference);
+  if (!head) {
+    // Batched: a pull must not wait for an INSERT.
+    const pulled = isDigest(reference) ? { manifest_digest: reference } : { tag: reference };
+    call.ctx.usageLogs.recordSoon(registryLogEntry(call, repo, 'pull_repo', { ...pulled, mediaType: manifest.mediaType }));
+  }
   const reply = call.reply
     .code(200)
     .header('Docker-Content-Digest', manifest.digest)
@@ -53,6 +71,49 @@ export async function getManifestHandler(call: RepositoryCall, reference: string
     .header('Content-Length', manifest.content.length)
     .header('ETag', `"${manifest.digest}"`);
   return head ? reply.send() : reply.send(manifest.content);
+}
+
+/**
+ * The labels of the image config of a manifest this push creates, to be stored as `manifest`
+ * labels. The push never fails for them: an unreadable config only costs its labels.
+ */
+async function configLabelsForPush(
+  call: RepositoryCall,
+  repositoryId: number,
+  parsed: ParsedManifest,
+): Promise<Record<string, string> | undefined> {
+  const config = parsed.config;
+  if (parsed.kind !== 'image' || !config || !isImageConfigMediaType(config.mediaType)) return undefined;
+  if (await manifestExists(call.ctx.db, repositoryId, parsed.digest)) return undefined;
+  try {
+    const summary = await readImageConfig(call.ctx.db, call.ctx.storage, repositoryId, config.digest);
+    if (!summary) call.request.log.warn({ config: config.digest }, 'image config missing, too large or not JSON: its labels are not imported');
+    return summary?.labels;
+  } catch (err) {
+    call.request.log.warn({ err, config: config.digest }, 'could not read the image config: its labels are not imported');
+    return undefined;
+  }
+}
+
+/** Quay's repo_push payload: the repository's pull address and web page, and the pushed tag. */
+function pushEventData(call: RepositoryCall, repo: RepositoryWithNamespace, tag: string): Record<string, unknown> {
+  const { config } = call.ctx;
+  const host = config.SERVER_HOSTNAME ?? call.request.headers.host ?? 'localhost';
+  const repository = `${repo.namespace_name}/${repo.name}`;
+  return {
+    repository,
+    namespace: repo.namespace_name,
+    name: repo.name,
+    docker_url: `${host}/${repository}`,
+    homepage: `${config.PREFERRED_URL_SCHEME}://${host}/repository/${repository}`,
+    updated_tags: [tag],
+  };
+}
+
+/** What a tag push leaves behind besides the tag: the push_repo log entry and the repo_push event. */
+async function announcePush(call: RepositoryCall, repo: RepositoryWithNamespace, tag: string, mediaType: string): Promise<void> {
+  await call.ctx.usageLogs.record(registryLogEntry(call, repo, 'push_repo', { tag, mediaType }));
+  await queueRepositoryEvent(call.ctx.db, repo.id, 'repo_push', pushEventData(call, repo, tag));
 }
 
 export async function putManifestHandler(call: RepositoryCall, reference: string): Promise<FastifyReply> {
@@ -65,7 +126,9 @@ export async function putManifestHandler(call: RepositoryCall, reference: string
   // Validate before creating anything, so a bad manifest to a new name leaves no empty repository.
   const parsed = parseManifest(bytes, contentType, policy);
   const repo = await openRepositoryForPush(call);
-  const result = await putManifest(call.ctx.db, { repositoryId: repo.id, reference, bytes, parsed });
+  const configLabels = await configLabelsForPush(call, repo.id, parsed);
+  const result = await putManifest(call.ctx.db, { repositoryId: repo.id, reference, bytes, parsed, configLabels });
+  if (result.tag) await announcePush(call, repo, result.tag, parsed.mediaType);
   const reply = call.reply
     .code(201)
     .header('Location', `/v2/${encodeRepositoryPath(call.path)}/manifests/${result.digest}`)
@@ -79,8 +142,12 @@ export async function putManifestHandler(call: RepositoryCall, reference: string
 export async function deleteManifestHandler(call: RepositoryCall, reference: string): Promise<FastifyReply> {
   checkReference(reference);
   const repo = await openRepositoryForDelete(call);
-  if (isDigest(reference)) await deleteManifest(call.ctx.db, repo.id, reference);
-  else await deleteTag(call.ctx.db, repo.id, reference);
+  if (isDigest(reference)) {
+    await deleteManifest(call.ctx.db, repo.id, reference);
+  } else {
+    await deleteTag(call.ctx.db, repo.id, reference);
+    await call.ctx.usageLogs.record(registryLogEntry(call, repo, 'delete_tag', { tag: reference }));
+  }
   return call.reply.code(202).header('Content-Length', 0).send();
 }
 
