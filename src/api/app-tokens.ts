@@ -15,6 +15,7 @@ import {
 import { parseDurationSeconds } from '../model/users.js';
 import type { ApiRouter } from './router.js';
 import { requireFreshLogin } from './session.js';
+import { logApiAction } from './usage-log.js';
 import { formatQuayDate } from './views.js';
 
 /**
@@ -101,6 +102,11 @@ export function registerAppTokensRoutes(router: ApiRouter): void {
         title: body.title,
         expiresInS: tokenLifetimeS(ctx.config),
       });
+      await logApiAction(call, {
+        kind: 'create_app_specific_token',
+        namespaceId: user.id,
+        metadata: { app_specific_token_title: row.title, app_specific_token: row.uuid },
+      });
       return { token: appTokenView(row, ctx.secrets) };
     },
   });
@@ -131,7 +137,13 @@ export function registerAppTokensRoutes(router: ApiRouter): void {
       requireFeature(ctx.config);
       const user = authorizeOwnAccount(actor, 'user:admin');
       await requireFreshLogin(call);
-      await revokeAppToken(ctx.db, user.id, params['token_uuid']!);
+      const token = await getAppToken(ctx.db, user.id, params['token_uuid']!);
+      await revokeAppToken(ctx.db, user.id, token.uuid);
+      await logApiAction(call, {
+        kind: 'revoke_app_specific_token',
+        namespaceId: user.id,
+        metadata: { app_specific_token_title: token.title, app_specific_token: token.uuid },
+      });
       return undefined;
     },
   });

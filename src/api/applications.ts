@@ -14,6 +14,7 @@ import {
 } from '../model/oauth-tokens.js';
 import { registerOAuthRoutes } from './oauth.js';
 import type { ApiCall, ApiRouter } from './router.js';
+import { logApiAction } from './usage-log.js';
 
 /**
  * OAuth applications registered by an organization (Quay's OrganizationApplications in
@@ -80,6 +81,19 @@ async function administeredApplication({ ctx, actor, params }: ApiCall<unknown>)
   return getNamespaceApplication(ctx.db, organization.id, params['client_id']!);
 }
 
+/** Quay's entry for a deleted application or a reset secret: the application's name and client id. */
+async function logApplicationAction(
+  call: ApiCall<unknown>,
+  kind: 'delete_application' | 'reset_application_client_secret',
+  application: OAuthApplication,
+): Promise<void> {
+  await logApiAction(call, {
+    kind,
+    namespaceId: application.namespace_id,
+    metadata: { application_name: application.name, client_id: application.client_id },
+  });
+}
+
 export function registerApplicationsRoutes(router: ApiRouter): void {
   router.add({
     method: 'GET',
@@ -99,9 +113,11 @@ export function registerApplicationsRoutes(router: ApiRouter): void {
     summary: 'Registers a new OAuth application under an organization.',
     tag: TAG,
     body: NewApplication,
-    async handler({ ctx, actor, params, body }) {
+    async handler(call) {
+      const { ctx, actor, params, body } = call;
       const organization = await authorizeOrganization(ctx, actor, params['orgname']!, 'admin');
       const row = await createApplicationWithSecret(ctx.db, ctx.secrets, organization.id, detailsFrom(body));
+      await logApiAction(call, { kind: 'create_application', namespaceId: organization.id, metadata: { ...body, client_id: row.client_id } });
       return applicationView(ctx.secrets, row);
     },
   });
@@ -125,6 +141,11 @@ export function registerApplicationsRoutes(router: ApiRouter): void {
     async handler(call) {
       const application = await administeredApplication(call);
       const row = await updateApplication(call.ctx.db, application, detailsFrom(call.body));
+      await logApiAction(call, {
+        kind: 'update_application',
+        namespaceId: application.namespace_id,
+        metadata: { ...call.body, client_id: row.client_id },
+      });
       return applicationView(call.ctx.secrets, row);
     },
   });
@@ -136,7 +157,9 @@ export function registerApplicationsRoutes(router: ApiRouter): void {
     tag: TAG,
     status: 204,
     async handler(call) {
-      await deleteApplication(call.ctx.db, await administeredApplication(call));
+      const application = await administeredApplication(call);
+      await deleteApplication(call.ctx.db, application);
+      await logApplicationAction(call, 'delete_application', application);
       return undefined;
     },
   });
@@ -149,7 +172,9 @@ export function registerApplicationsRoutes(router: ApiRouter): void {
     internal: true,
     async handler(call) {
       const application = await administeredApplication(call);
-      return applicationView(call.ctx.secrets, await resetClientSecret(call.ctx.db, call.ctx.secrets, application));
+      const reset = await resetClientSecret(call.ctx.db, call.ctx.secrets, application);
+      await logApplicationAction(call, 'reset_application_client_secret', application);
+      return applicationView(call.ctx.secrets, reset);
     },
   });
 

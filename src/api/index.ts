@@ -5,6 +5,7 @@ import { registerApplicationsRoutes } from './applications.js';
 import { registerApiBodyParsers } from './body-parsers.js';
 import { registerEntitiesRoutes } from './entities.js';
 import { sendApiError } from './errors.js';
+import { registerExportedLogsDownload, registerLogsRoutes } from './logs.js';
 import { registerManifestsRoutes } from './manifests.js';
 import { registerOrganizationsRoutes } from './organizations.js';
 import { registerPermissionsRoutes } from './permissions.js';
@@ -51,7 +52,9 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   registerAppTokensRoutes(router);
   registerApplicationsRoutes(router);
   registerEntitiesRoutes(router);
+  registerLogsRoutes(router);
   router.mountRepositoryRoutes();
+  registerExportedLogsDownload(app, ctx);
   await userInitializeRoutes(app, ctx);
   return router;
 }

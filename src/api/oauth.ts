@@ -20,6 +20,7 @@ import {
 } from '../model/oauth-tokens.js';
 import { apiBaseUrl, apiErrorBody } from './errors.js';
 import type { ApiRouter } from './router.js';
+import { logApiAction } from './usage-log.js';
 import { type AvatarView, avatarView } from './views.js';
 
 /**
@@ -284,7 +285,8 @@ export function registerOAuthRoutes(router: ApiRouter): void {
     tag: 'oauth',
     internal: true,
     body: AuthorizeAppBody,
-    async handler({ ctx, actor, body, request, reply }) {
+    async handler(call) {
+      const { ctx, actor, body, request, reply } = call;
       authorizeOwnAccount(actor, 'user:admin');
       try {
         if (body.response_type !== 'token') {
@@ -302,6 +304,18 @@ export function registerOAuthRoutes(router: ApiRouter): void {
           userId: user.id,
           scopes,
           expiresInS: IMPLICIT_GRANT_TOKEN_LIFETIME_S,
+        });
+        // Quay's entry for a token handed out, in the logs of the application's owner.
+        await logApiAction(call, {
+          kind: 'oauth_token_assigned',
+          namespaceId: application.namespace_id,
+          metadata: {
+            assigning_user: user.name,
+            assigned_user: user.name,
+            application: application.name,
+            client_id: application.client_id,
+            scope: scopes.join(' '),
+          },
         });
         const granted: GrantedToken = {
           access_token: token,
@@ -351,9 +365,16 @@ export function registerOAuthRoutes(router: ApiRouter): void {
     tag: 'user',
     internal: true,
     status: 204,
-    async handler({ ctx, actor, params }) {
+    async handler(call) {
+      const { ctx, actor, params } = call;
       const user = authorizeOwnAccount(actor, 'user:admin');
-      await revokeUserAuthorization(ctx.db, user.id, params['access_token_uuid']!);
+      const authorization = await getUserAuthorization(ctx.db, user.id, params['access_token_uuid']!);
+      await revokeUserAuthorization(ctx.db, user.id, authorization.uuid);
+      await logApiAction(call, {
+        kind: 'oauth_token_revoked',
+        namespaceId: user.id,
+        metadata: { application: authorization.application_name, client_id: authorization.client_id },
+      });
       return undefined;
     },
   });

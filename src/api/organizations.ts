@@ -22,6 +22,7 @@ import { parseRobotName } from '../model/robots.js';
 import { changeAdministrators, listTeamSummaries, type TeamSummary } from '../model/teams.js';
 import { parseDurationSeconds, validateEmail } from '../model/users.js';
 import type { ApiCall, ApiRouter } from './router.js';
+import { logApiAction } from './usage-log.js';
 import { accountAvatar, type AvatarView, namedTeamView, teamAvatar } from './views.js';
 
 /**
@@ -174,6 +175,24 @@ async function listCollaborators(ctx: AppContext, organization: Namespace): Prom
   }));
 }
 
+/** Quay's log entries for a changed contact e-mail and time-machine window. */
+async function logOrganizationChanges(call: ApiCall, before: Namespace, after: Namespace): Promise<void> {
+  if (after.email !== before.email) {
+    await logApiAction(call, {
+      kind: 'org_change_email',
+      namespaceId: after.id,
+      metadata: { email: after.email, namespace: after.name, old_email: before.email },
+    });
+  }
+  if (after.removed_tag_expiration_s !== before.removed_tag_expiration_s) {
+    await logApiAction(call, {
+      kind: 'org_change_tag_expiration',
+      namespaceId: after.id,
+      metadata: { tag_expiration: after.removed_tag_expiration_s, namespace: after.name },
+    });
+  }
+}
+
 // ---- routes -----------------------------------------------------------------------------------
 
 function registerOrganizationRoutes(router: ApiRouter): void {
@@ -184,11 +203,21 @@ function registerOrganizationRoutes(router: ApiRouter): void {
     tag: 'organization',
     body: NewOrganizationBody,
     status: 201,
-    async handler({ ctx, actor, body }) {
+    async handler(call) {
+      const { ctx, actor, body } = call;
       const user = authorizeOwnAccount(actor, 'user:admin');
       if (ctx.config.FEATURE_MAILING && !body.email) throw new Invalid('input', 'an e-mail address is required');
       if (body.email !== undefined) validateEmail(body.email);
-      await createOrganization(ctx.db, ctx.config, { name: body.name, email: body.email ?? null, creatorId: user.id });
+      const organization = await createOrganization(ctx.db, ctx.config, {
+        name: body.name,
+        email: body.email ?? null,
+        creatorId: user.id,
+      });
+      await logApiAction(call, {
+        kind: 'org_create',
+        namespaceId: organization.id,
+        metadata: { email: body.email ?? null, namespace: organization.name },
+      });
       return 'Created';
     },
   });
@@ -217,6 +246,7 @@ function registerOrganizationRoutes(router: ApiRouter): void {
         email: body.email,
         tagExpirationS: body.tag_expiration_s === undefined ? undefined : allowedTagExpiration(ctx, body.tag_expiration_s),
       });
+      await logOrganizationChanges(call, organization, updated);
       return organizationView(ctx, updated, await organizationViewScope(ctx, actor, updated));
     },
   });
@@ -229,6 +259,8 @@ function registerOrganizationRoutes(router: ApiRouter): void {
     status: 204,
     async handler(call) {
       const organization = await authorizeOrganization(call.ctx, call.actor, orgName(call), 'admin');
+      // Logged first, as in Quay: the organization's name is gone once it is marked deleted.
+      await logApiAction(call, { kind: 'org_delete', namespaceId: organization.id, metadata: { namespace: organization.name } });
       await markOrganizationForDeletion(call.ctx.db, organization);
       return undefined;
     },
@@ -271,9 +303,18 @@ function registerMemberRoutes(router: ApiRouter): void {
       const user = await findNamespace(ctx.db, name);
       if (user?.kind !== 'user') throw new NotFound('user', `user ${name} not found`);
       const actingUserId = actor.principal.kind === 'user' ? actor.principal.id : undefined;
+      const teams = (await listTeamMemberships(ctx.db, organization.id)).filter((m) => m.member.id === user.id);
       await changeAdministrators(ctx.db, organization, { kind: 'leave-organization', memberId: user.id }, actingUserId, (trx) =>
         removeOrganizationMember(trx, organization, user.id),
       );
+      // Quay logs nothing here; each team the user leaves is logged as its own removal.
+      for (const membership of teams) {
+        await logApiAction(call, {
+          kind: 'org_remove_team_member',
+          namespaceId: organization.id,
+          metadata: { member: user.name, team: membership.teamName },
+        });
+      }
       return undefined;
     },
   });

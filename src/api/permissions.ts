@@ -19,6 +19,7 @@ import type { RepositoryWithNamespace } from '../model/repositories.js';
 import { organizationMemberIds } from '../model/teams.js';
 import { authorizedRepository } from './repositories.js';
 import type { ApiCall, ApiRouter } from './router.js';
+import { logApiAction } from './usage-log.js';
 import { roleHolderView, teamAvatar } from './views.js';
 
 /**
@@ -72,6 +73,16 @@ function roleView(role: RepositoryRole) {
   return { role };
 }
 
+/** Quay's entry for a granted, changed or removed permission, in the repository's logs. */
+async function logPermissionAction(
+  call: ApiCall<unknown, unknown>,
+  kind: 'change_repo_permission' | 'delete_repo_permission',
+  repo: RepositoryWithNamespace,
+  metadata: Record<string, unknown>,
+): Promise<void> {
+  await logApiAction(call, { kind, namespaceId: repo.namespace_id, repositoryId: repo.id, metadata });
+}
+
 function registerUserPermissionRoutes(router: ApiRouter): void {
   router.add({
     method: 'GET',
@@ -122,6 +133,12 @@ function registerUserPermissionRoutes(router: ApiRouter): void {
     handler: async (call) => {
       const repo = await administeredRepository(call);
       const permission = await grantUserPermission(call.ctx.db, repo, param(call, 'username'), call.body.role);
+      await logPermissionAction(call, 'change_repo_permission', repo, {
+        username: permission.name,
+        repo: repo.name,
+        namespace: repo.namespace_name,
+        role: permission.role,
+      });
       return singleUserPermissionView(call, repo, permission);
     },
   });
@@ -135,6 +152,11 @@ function registerUserPermissionRoutes(router: ApiRouter): void {
     handler: async (call) => {
       const repo = await administeredRepository(call);
       await revokeUserPermission(call.ctx.db, repo, param(call, 'username'));
+      await logPermissionAction(call, 'delete_repo_permission', repo, {
+        username: param(call, 'username'),
+        repo: repo.name,
+        namespace: repo.namespace_name,
+      });
       return undefined;
     },
   });
@@ -174,6 +196,7 @@ function registerTeamPermissionRoutes(router: ApiRouter): void {
     handler: async (call) => {
       const repo = await administeredRepository(call);
       const permission = await grantTeamPermission(call.ctx.db, repo, param(call, 'teamname'), call.body.role);
+      await logPermissionAction(call, 'change_repo_permission', repo, { team: permission.name, repo: repo.name, role: permission.role });
       return teamPermissionView(permission);
     },
   });
@@ -187,6 +210,7 @@ function registerTeamPermissionRoutes(router: ApiRouter): void {
     handler: async (call) => {
       const repo = await administeredRepository(call);
       await revokeTeamPermission(call.ctx.db, repo, param(call, 'teamname'));
+      await logPermissionAction(call, 'delete_repo_permission', repo, { team: param(call, 'teamname'), repo: repo.name });
       return undefined;
     },
   });

@@ -5,11 +5,13 @@ import { organizationMemberIds } from '../model/teams.js';
 import {
   createPrototype,
   deletePrototype,
+  getPrototype,
   listPrototypes,
   type Prototype,
   updatePrototypeRole,
 } from '../model/prototypes.js';
 import type { ApiCall, ApiRouter } from './router.js';
+import { logApiAction } from './usage-log.js';
 import { teamEntityView, userEntityView } from './views.js';
 
 /**
@@ -59,6 +61,27 @@ async function singleView(call: ApiCall<unknown, unknown>, organization: Namespa
   return prototypeView(prototype, await membersAmong(call, organization, [prototype]));
 }
 
+/** Quay's entry for a default-permission change (endpoints/api/prototype.py log_prototype_action). */
+async function logPrototypeAction(
+  call: ApiCall<unknown, unknown>,
+  kind: 'create_prototype_permission' | 'modify_prototype_permission' | 'delete_prototype_permission',
+  organization: Namespace,
+  prototype: Prototype,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const { principal } = call.actor;
+  const metadata: Record<string, unknown> = {
+    prototypeid: prototype.uuid,
+    username: principal.kind === 'anonymous' ? null : principal.name,
+    activating_username: prototype.activatingUser?.name ?? null,
+    role: prototype.role,
+    ...extra,
+  };
+  if (prototype.delegate.kind === 'user') metadata['delegate_user'] = prototype.delegate.account.name;
+  else metadata['delegate_team'] = prototype.delegate.team.name;
+  await logApiAction(call, { kind, namespaceId: organization.id, metadata });
+}
+
 export function registerPrototypesRoutes(router: ApiRouter): void {
   router.add({
     method: 'GET',
@@ -87,6 +110,7 @@ export function registerPrototypesRoutes(router: ApiRouter): void {
         activatingUserName: call.body.activating_user?.name,
         delegate: call.body.delegate,
       });
+      await logPrototypeAction(call, 'create_prototype_permission', organization, prototype);
       return singleView(call, organization, prototype);
     },
   });
@@ -99,7 +123,10 @@ export function registerPrototypesRoutes(router: ApiRouter): void {
     body: UpdateBody,
     handler: async (call) => {
       const organization = await administeredOrganization(call);
-      const prototype = await updatePrototypeRole(call.ctx.db, organization.id, call.params['prototypeid'] ?? '', call.body.role);
+      const uuid = call.params['prototypeid'] ?? '';
+      const existing = await getPrototype(call.ctx.db, organization.id, uuid);
+      const prototype = await updatePrototypeRole(call.ctx.db, organization.id, uuid, call.body.role);
+      await logPrototypeAction(call, 'modify_prototype_permission', organization, prototype, { original_role: existing.role });
       return singleView(call, organization, prototype);
     },
   });
@@ -112,7 +139,10 @@ export function registerPrototypesRoutes(router: ApiRouter): void {
     status: 204,
     handler: async (call) => {
       const organization = await administeredOrganization(call);
-      await deletePrototype(call.ctx.db, organization.id, call.params['prototypeid'] ?? '');
+      const uuid = call.params['prototypeid'] ?? '';
+      const prototype = await getPrototype(call.ctx.db, organization.id, uuid);
+      await deletePrototype(call.ctx.db, organization.id, uuid);
+      await logPrototypeAction(call, 'delete_prototype_permission', organization, prototype);
       return undefined;
     },
   });

@@ -23,6 +23,7 @@ import {
 } from '../model/robots.js';
 import { registryService } from '../registry/service.js';
 import type { ApiCall, ApiRouter } from './router.js';
+import { logApiAction } from './usage-log.js';
 import { formatQuayDate, namedTeamView } from './views.js';
 
 /**
@@ -140,6 +141,11 @@ async function administeredRobot(scope: RobotScope, call: ApiCall): Promise<Robo
   return getRobot(call.ctx.db, owner, call.params['robot_shortname'] ?? '');
 }
 
+/** Quay's entry for an action on a robot, in its owner's logs, naming the robot by its short name. */
+async function logRobotAction(call: ApiCall, kind: 'delete_robot' | 'regenerate_robot_token', robot: Robot): Promise<void> {
+  await logApiAction(call, { kind, namespaceId: robot.ownerId, metadata: { robot: call.params['robot_shortname'] ?? '' } });
+}
+
 function registerScope(router: ApiRouter, scope: RobotScope): void {
   const one = `${scope.prefix}/{robot_shortname}`;
 
@@ -182,6 +188,15 @@ function registerScope(router: ApiRouter, scope: RobotScope): void {
         description: body.description,
         unstructuredMetadata: body.unstructured_metadata,
       });
+      await logApiAction(call, {
+        kind: 'create_robot',
+        namespaceId: owner.id,
+        metadata: {
+          robot: call.params['robot_shortname'] ?? '',
+          description: body.description ?? null,
+          unstructured_metadata: body.unstructured_metadata ?? null,
+        },
+      });
       return robotView(robot, { token: revealRobotToken(call.ctx.secrets, robot) });
     },
   });
@@ -193,7 +208,9 @@ function registerScope(router: ApiRouter, scope: RobotScope): void {
     tag: scope.tag,
     status: 204,
     handler: async (call) => {
-      await deleteRobotAccount(call.ctx.db, await administeredRobot(scope, call));
+      const robot = await administeredRobot(scope, call);
+      await deleteRobotAccount(call.ctx.db, robot);
+      await logRobotAction(call, 'delete_robot', robot);
       return undefined;
     },
   });
@@ -222,6 +239,7 @@ function registerScope(router: ApiRouter, scope: RobotScope): void {
     tag: scope.tag,
     handler: async (call) => {
       const robot = await regenerateRobotToken(call.ctx.db, call.ctx.secrets, await administeredRobot(scope, call));
+      await logRobotAction(call, 'regenerate_robot_token', robot);
       return robotView(robot, { token: revealRobotToken(call.ctx.secrets, robot) });
     },
   });

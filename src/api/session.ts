@@ -7,11 +7,12 @@ import { DomainError, FreshLoginRequired, TooManyRequests, Unauthorized } from '
 import { nowMs } from '../model/clock.js';
 import { federatedIdentOf, LDAP_SERVICE } from '../model/federated-logins.js';
 import { createSession, deleteSession, refreshSessionLogin, type UserSession } from '../model/sessions.js';
-import { findUserById, parseDurationSeconds } from '../model/users.js';
+import { findUser, findUserById, parseDurationSeconds } from '../model/users.js';
 import { countedAuthentication } from '../registry/authenticate.js';
 import { NEXT_CSRF_HEADER } from './authenticate.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
+import { logApiAction } from './usage-log.js';
 
 /**
  * Signing in and out of the web UI: POST /api/v1/signin, /signin/verify and /signout, and
@@ -46,8 +47,16 @@ function refuseCredentials(reply: FastifyReply, message: string): void {
   reply.code(403).send({ needsEmailVerification: false, invalidCredentials: true, message });
 }
 
-/** Checks a username and password with the configured backend; undefined (and a 403 sent) when wrong. */
-async function checkPassword(call: ApiCall<unknown, unknown>, username: string, password: string) {
+/**
+ * Checks a username and password with the configured backend; undefined (and a 403 sent) when
+ * wrong, after `onRefusal` has seen the backend's reason.
+ */
+async function checkPassword(
+  call: ApiCall<unknown, unknown>,
+  username: string,
+  password: string,
+  onRefusal?: (message: string) => Promise<void>,
+) {
   try {
     return await countedAuthentication(call.ctx, 'credentials', () => authenticateUserPassword(call.ctx, username, password));
   } catch (err) {
@@ -55,9 +64,26 @@ async function checkPassword(call: ApiCall<unknown, unknown>, username: string, 
     if (!(err instanceof DomainError) || err instanceof TooManyRequests) throw err;
     // The backends word their refusals for the person signing in: an unknown account and a wrong
     // password read the same, and only someone who knew the password learns that it is disabled.
+    await onRefusal?.(err.message);
     refuseCredentials(call.reply, err.message);
     return undefined;
   }
+}
+
+function userAgent(call: ApiCall<unknown, unknown>): string | null {
+  return call.request.headers['user-agent'] ?? null;
+}
+
+/** Quay's login_failure entry (ACTION_LOG_AUDIT_LOGIN_FAILURES), in the named user's logs when there is one. */
+async function logLoginFailure(call: ApiCall<unknown, unknown>, username: string, message: string): Promise<void> {
+  if (!call.ctx.config.ACTION_LOG_AUDIT_LOGIN_FAILURES) return;
+  const possibleUser = await findUser(call.ctx.db, username);
+  await logApiAction(call, {
+    kind: 'login_failure',
+    namespaceId: possibleUser?.id ?? null,
+    performerId: possibleUser?.id ?? null,
+    metadata: { type: 'quayauth', kind: 'user', useragent: userAgent(call), username, message },
+  });
 }
 
 /**
@@ -104,9 +130,19 @@ export function registerSessionRoutes(router: ApiRouter): void {
     allowWhenReadOnly: true,
     internal: true,
     async handler(call) {
-      const identity = await checkPassword(call, call.body.username, call.body.password);
+      const { username, password } = call.body;
+      const identity = await checkPassword(call, username, password, (message) => logLoginFailure(call, username, message));
       if (identity?.principal.kind !== 'user') return undefined;
       await startSession(call, identity.principal.id);
+      if (call.ctx.config.ACTION_LOG_AUDIT_LOGINS) {
+        const userId = identity.principal.id;
+        await logApiAction(call, {
+          kind: 'login_success',
+          namespaceId: userId,
+          performerId: userId,
+          metadata: { type: 'quayauth', useragent: userAgent(call) },
+        });
+      }
       return { success: true };
     },
   });
@@ -141,7 +177,11 @@ export function registerSessionRoutes(router: ApiRouter): void {
     allowWhenReadOnly: true,
     internal: true,
     async handler(call) {
+      const { principal } = call.actor;
+      const signedIn = call.actor.session !== undefined && principal.kind === 'user';
       await endSession(call);
+      // Quay's logout_success, in the user's own logs.
+      if (signedIn) await logApiAction(call, { kind: 'logout_success', namespaceId: principal.id });
       return { success: true };
     },
   });

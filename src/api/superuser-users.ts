@@ -18,6 +18,7 @@ import {
 import type { ApiActor } from './authenticate.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { requireFreshLogin } from './session.js';
+import { logApiAction } from './usage-log.js';
 import { avatarView } from './views.js';
 
 /**
@@ -67,6 +68,12 @@ async function managedUser(ctx: AppContext, username: string): Promise<Namespace
   return user;
 }
 
+/** The acting superuser's name, which Quay records in the metadata of its user-management entries. */
+function superuserName(call: ApiCall<unknown, unknown>): string | null {
+  const { principal } = call.actor;
+  return principal.kind === 'anonymous' ? null : principal.name;
+}
+
 function refuseUnlessDatabaseAuth(ctx: AppContext, what: string): void {
   if (ctx.config.AUTHENTICATION_TYPE !== 'Database') throw new Invalid('input', `${what} is only possible when AUTHENTICATION_TYPE is Database`);
 }
@@ -111,7 +118,12 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
       refuseUnlessDatabaseAuth(ctx, 'creating users');
       const email = body.email === '' ? undefined : body.email;
       const password = generatePassword();
-      await createUser(ctx.db, ctx.config, { name: body.username, password, email });
+      const user = await createUser(ctx.db, ctx.config, { name: body.username, password, email });
+      await logApiAction(call, {
+        kind: 'user_create',
+        namespaceId: user.id,
+        metadata: { email: email ?? null, username: user.name, superuser: superuserName(call) },
+      });
       // The one response that carries a password: the superuser passes it on to the new user.
       return { username: body.username, email: email ?? null, password, encrypted_password: ctx.secrets.seal(password) };
     },
@@ -147,12 +159,34 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
         refuseUnlessDatabaseAuth(ctx, 'setting passwords');
         validatePassword(body.password);
       }
+      const superuser = superuserName(call);
       if (body.email !== undefined) {
         refuseUnlessDatabaseAuth(ctx, 'changing e-mail addresses');
-        if (body.email !== user.email) await changeUserEmail(ctx.db, user.id, body.email);
+        if (body.email !== user.email) {
+          await changeUserEmail(ctx.db, user.id, body.email);
+          await logApiAction(call, {
+            kind: 'user_change_email',
+            namespaceId: user.id,
+            metadata: { old_email: user.email, email: body.email, superuser },
+          });
+        }
       }
-      if (body.enabled !== undefined) await setUserEnabled(ctx.db, user.id, body.enabled);
-      if (body.password !== undefined) await changeUserPassword(ctx.db, user.id, body.password);
+      if (body.enabled !== undefined) {
+        await setUserEnabled(ctx.db, user.id, body.enabled);
+        await logApiAction(call, {
+          kind: body.enabled ? 'user_enable' : 'user_disable',
+          namespaceId: user.id,
+          metadata: { username: user.name, superuser },
+        });
+      }
+      if (body.password !== undefined) {
+        await changeUserPassword(ctx.db, user.id, body.password);
+        await logApiAction(call, {
+          kind: 'user_change_password',
+          namespaceId: user.id,
+          metadata: { username: user.name, superuser },
+        });
+      }
       const view: Record<string, unknown> = await managedUserView(ctx, await managedUser(ctx, user.name));
       if (body.password !== undefined) view['encrypted_password'] = ctx.secrets.seal(body.password);
       return view;
@@ -169,6 +203,7 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
       const user = await managedUser(call.ctx, call.params['username'] ?? '');
       if (await isSuperuserAccount(call.ctx, user)) throw new Invalid('input', 'superuser accounts cannot be deleted');
       await deleteUserAccount(call.ctx.db, user.id);
+      await logApiAction(call, { kind: 'user_delete', namespaceId: user.id, metadata: { username: user.name } });
       return undefined;
     },
   });

@@ -7,6 +7,7 @@ import { LDAP_SERVICE } from '../model/federated-logins.js';
 import { disableTeamSync, enableTeamSync } from '../model/team-sync.js';
 import { getTeam, type Team } from '../model/teams.js';
 import type { ApiCall, ApiRouter } from './router.js';
+import { logApiAction } from './usage-log.js';
 import { teamView } from './views.js';
 
 const PATH = '/api/v1/organization/{orgname}/team/{teamname}/syncing';
@@ -52,6 +53,7 @@ export function registerTeamSyncingRoutes(router: ApiRouter): void {
       const problem = await directory.groupProblem(groupDn);
       if (problem) throw new Invalid('input', `Could not sync to group: ${problem}`);
       await enableTeamSync(call.ctx.db, team.id, LDAP_SERVICE, { group_dn: groupDn });
+      await logApiAction(call, { kind: 'enable_team_sync', namespaceId: team.organization_id, metadata: { team: team.name } });
       return syncedTeamView(team);
     },
   });
@@ -65,6 +67,7 @@ export function registerTeamSyncingRoutes(router: ApiRouter): void {
       syncingDirectory(call.ctx);
       const team = await syncableTeam(call);
       await disableTeamSync(call.ctx.db, team.id);
+      await logApiAction(call, { kind: 'disable_team_sync', namespaceId: team.organization_id, metadata: { team: team.name } });
       return syncedTeamView(team);
     },
   });

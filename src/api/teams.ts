@@ -26,6 +26,7 @@ import {
   updateTeam,
 } from '../model/teams.js';
 import type { ApiCall, ApiRouter } from './router.js';
+import { logApiAction } from './usage-log.js';
 import { avatarView, teamView, userEntityView } from './views.js';
 
 /**
@@ -138,6 +139,7 @@ function registerTeamRoutes(router: ApiRouter): void {
           role: body.role,
           description: body.description,
         });
+        await logApiAction(call, { kind: 'org_create_team', namespaceId: organization.id, metadata: { team: created.name } });
         return teamView(created, { canView: true, isNew: true });
       }
       const changes = { role: body.role, description: body.description };
@@ -147,6 +149,20 @@ function registerTeamRoutes(router: ApiRouter): void {
               updateTeam(trx, existing, changes),
             )
           : await updateTeam(ctx.db, existing, changes);
+      if (updated.description !== existing.description) {
+        await logApiAction(call, {
+          kind: 'org_set_team_description',
+          namespaceId: organization.id,
+          metadata: { team: updated.name, description: updated.description },
+        });
+      }
+      if (updated.role !== existing.role) {
+        await logApiAction(call, {
+          kind: 'org_set_team_role',
+          namespaceId: organization.id,
+          metadata: { team: updated.name, role: updated.role },
+        });
+      }
       return teamView(updated, { canView: true, isNew: false });
     },
   });
@@ -166,6 +182,7 @@ function registerTeamRoutes(router: ApiRouter): void {
       } else {
         await deleteTeam(call.ctx.db, team);
       }
+      await logApiAction(call, { kind: 'org_delete_team', namespaceId: organization.id, metadata: { team: team.name } });
       return undefined;
     },
   });
@@ -223,6 +240,11 @@ function registerTeamMemberRoutes(router: ApiRouter): void {
         inviterId: actingUser(call),
         inviteNewcomers: ctx.config.FEATURE_MAILING,
       });
+      await logApiAction(call, {
+        kind: result.invited ? 'org_invite_team_member' : 'org_add_team_member',
+        namespaceId: organization.id,
+        metadata: result.invited ? { user: member.name, member: member.name, team: team.name } : { member: member.name, team: team.name },
+      });
       return memberView(member, result.invited);
     },
   });
@@ -237,9 +259,21 @@ function registerTeamMemberRoutes(router: ApiRouter): void {
       const { ctx } = call;
       const { organization, team, name, member } = await memberChange(call);
       if (!member) throw new NotFound('member', `unknown user ${name}`);
-      if (await deleteUserInvite(ctx.db, team.id, member.id)) return undefined;
+      if (await deleteUserInvite(ctx.db, team.id, member.id)) {
+        await logApiAction(call, {
+          kind: 'org_delete_team_member_invite',
+          namespaceId: organization.id,
+          metadata: { user: member.name, team: team.name, member: member.name },
+        });
+        return undefined;
+      }
       const change = { kind: 'leave-team', teamId: team.id, memberId: member.id } as const;
       await changeAdministrators(ctx.db, organization, change, actingUserId(call), (trx) => removeTeamMember(trx, team, member));
+      await logApiAction(call, {
+        kind: 'org_remove_team_member',
+        namespaceId: organization.id,
+        metadata: { member: member.name, team: team.name },
+      });
       return undefined;
     },
   });
@@ -256,9 +290,15 @@ function registerInviteRoutes(router: ApiRouter): void {
     async handler(call) {
       const { ctx, params } = call;
       requireMailing(ctx);
-      const { team } = await administeredTeam(call);
+      const { organization, team } = await administeredTeam(call);
       await refuseOnSyncedTeam(ctx, team, undefined);
-      return inviteView(await inviteEmailToTeam(ctx.db, team, params['email'] ?? '', actingUser(call)));
+      const invite = await inviteEmailToTeam(ctx.db, team, params['email'] ?? '', actingUser(call));
+      await logApiAction(call, {
+        kind: 'org_invite_team_member',
+        namespaceId: organization.id,
+        metadata: { email: invite.email, team: team.name, member: invite.email },
+      });
+      return inviteView(invite);
     },
   });
 
@@ -271,11 +311,16 @@ function registerInviteRoutes(router: ApiRouter): void {
     async handler(call) {
       const { ctx, params } = call;
       requireMailing(ctx);
-      const { team } = await administeredTeam(call);
+      const { organization, team } = await administeredTeam(call);
       const email = params['email'] ?? '';
       if (!(await deleteEmailInvite(ctx.db, team.id, email))) {
         throw new NotFound('invite', `no pending invitation of ${email} to team ${team.name}`);
       }
+      await logApiAction(call, {
+        kind: 'org_delete_team_member_invite',
+        namespaceId: organization.id,
+        metadata: { email, team: team.name, member: email },
+      });
       return undefined;
     },
   });
@@ -289,6 +334,7 @@ function registerInviteRoutes(router: ApiRouter): void {
     async handler(call) {
       const user = await invitedUser(call);
       const invite = await acceptTeamInvite(call.ctx.db, call.params['code'] ?? '', user);
+      await logInviteAnswer(call, 'org_team_member_invite_accepted', invite, user);
       return { org: invite.organizationName, team: invite.teamName };
     },
   });
@@ -301,9 +347,26 @@ function registerInviteRoutes(router: ApiRouter): void {
     status: 204,
     internal: true,
     async handler(call) {
-      await declineTeamInvite(call.ctx.db, call.params['code'] ?? '', await invitedUser(call));
+      const user = await invitedUser(call);
+      const invite = await declineTeamInvite(call.ctx.db, call.params['code'] ?? '', user);
+      await logInviteAnswer(call, 'org_team_member_invite_declined', invite, user);
       return undefined;
     },
+  });
+}
+
+/** Quay's entry for an accepted or declined invitation, in the organization's logs. */
+async function logInviteAnswer(
+  call: ApiCall,
+  kind: 'org_team_member_invite_accepted' | 'org_team_member_invite_declined',
+  invite: TeamInvite,
+  user: Namespace,
+): Promise<void> {
+  const inviter = await findNamespaceById(call.ctx.db, invite.inviterId);
+  await logApiAction(call, {
+    kind,
+    namespaceId: invite.organizationId,
+    metadata: { member: user.name, team: invite.teamName, inviter: inviter?.name ?? null },
   });
 }
 

@@ -13,6 +13,8 @@ export interface ApiLogEntry {
   namespaceId: number | null;
   repositoryId?: number | null;
   metadata?: Record<string, unknown>;
+  /** Who acted, when not the caller (sign-in: the user who just signed in). */
+  performerId?: number | null;
 }
 
 /** Writes the usage-log entry of an API action, with the caller as performer and its address. */
@@ -22,7 +24,7 @@ export async function logApiAction(call: ApiCall<unknown, unknown>, entry: ApiLo
   await call.ctx.usageLogs.record({
     kind: entry.kind,
     namespaceId: entry.namespaceId,
-    performerId: performerId(call.actor.principal),
+    performerId: entry.performerId !== undefined ? entry.performerId : performerId(call.actor.principal),
     repositoryId: entry.repositoryId ?? null,
     ip: call.request.ip,
     metadata,

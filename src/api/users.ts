@@ -29,6 +29,7 @@ import type { ApiActor } from './authenticate.js';
 import type { ApiRouter } from './router.js';
 import { endSession, requireFreshLogin, registerSessionRoutes, startSession } from './session.js';
 import { registerSuperuserUserRoutes } from './superuser-users.js';
+import { logApiAction } from './usage-log.js';
 import { avatarView } from './views.js';
 
 /**
@@ -160,6 +161,13 @@ function registerAccountRoutes(router: ApiRouter): void {
         { token: body.invite_code || undefined, required: ctx.config.FEATURE_INVITE_ONLY_USER_CREATION },
       );
       await startSession(call, user.id);
+      // The new account is the performer: the request had no signed-in user.
+      await logApiAction(call, {
+        kind: 'user_create',
+        namespaceId: user.id,
+        performerId: user.id,
+        metadata: { email: email ?? null, username: user.name },
+      });
       return userView(ctx, { principal: userPrincipal(ctx.config, user) }, user);
     },
   });
@@ -185,11 +193,26 @@ function registerAccountRoutes(router: ApiRouter): void {
       }
       if (body.tag_expiration_s !== undefined) validateTagExpiration(ctx.config, body.tag_expiration_s);
       // The e-mail change is the one write that can still be refused (address taken): it goes first.
-      if (body.email !== undefined && body.email !== user.email) await changeUserEmail(ctx.db, user.id, body.email);
+      if (body.email !== undefined && body.email !== user.email) {
+        await changeUserEmail(ctx.db, user.id, body.email);
+        await logApiAction(call, {
+          kind: 'user_change_email',
+          namespaceId: user.id,
+          metadata: { email: body.email, old_email: user.email },
+        });
+      }
       if (body.tag_expiration_s !== undefined) {
         await changeTagExpiration(ctx.db, ctx.config, user.id, body.tag_expiration_s);
+        await logApiAction(call, {
+          kind: 'user_change_tag_expiration',
+          namespaceId: user.id,
+          metadata: { tag_expiration: body.tag_expiration_s },
+        });
       }
-      if (body.password !== undefined) await changeUserPassword(ctx.db, user.id, body.password, actor.session?.id);
+      if (body.password !== undefined) {
+        await changeUserPassword(ctx.db, user.id, body.password, actor.session?.id);
+        await logApiAction(call, { kind: 'account_change_password', namespaceId: user.id });
+      }
       return userView(ctx, actor, await ownAccount(ctx, actor, 'user:admin'));
     },
   });
@@ -208,6 +231,7 @@ function registerAccountRoutes(router: ApiRouter): void {
         throw new Denied(`accounts come from the ${ctx.config.AUTHENTICATION_TYPE} directory and cannot be deleted here`);
       }
       await deleteUserAccount(ctx.db, user.id);
+      await logApiAction(call, { kind: 'user_delete', namespaceId: user.id, metadata: { username: user.name } });
       if (actor.session) await endSession(call);
       return undefined;
     },

@@ -302,6 +302,21 @@ export async function authorizeRepositoryContentChange(
   return repo;
 }
 
+/**
+ * Reading a repository's usage logs (Quay's require_repo_admin allowing global read-only
+ * superusers): its administrators, and global read-only superusers. Unknown repositories are NotFound.
+ */
+export async function authorizeRepositoryLogs(
+  deps: AuthorizeDeps,
+  actor: Identity,
+  ref: RepositoryRef,
+): Promise<RepositoryWithNamespace> {
+  if (!isGlobalReadonlySuperuser(deps, actor.principal)) return authorizeRepositoryRole(deps, actor, ref, 'admin');
+  const repo = await findRepository(deps.db, ref);
+  if (!repo) throw new NotFound('repository', `repository ${formatRepositoryRef(ref)} not found`);
+  return repo;
+}
+
 /** The role `identity` holds in an organization: its strongest team role; admin for full-access superusers. */
 export async function organizationRole(
   deps: AuthorizeDeps,

@@ -32,6 +32,10 @@ const FeatureFlags = {
   FEATURE_TEAM_SYNCING: T.Boolean({ default: false }),
   FEATURE_NONSUPERUSER_TEAM_SYNCING_SETUP: T.Boolean({ default: false }),
   FEATURE_MAILING: T.Boolean({ default: false }),
+  /** Usage-log exports (POST .../exportlogs) and the exportactionlogs worker. */
+  FEATURE_LOG_EXPORT: T.Boolean({ default: true }),
+  /** The .../aggregatelogs endpoints. */
+  FEATURE_AGGREGATED_LOG_COUNT_RETRIEVAL: T.Boolean({ default: true }),
   FEATURE_SUPER_USERS: T.Boolean({ default: true }),
   FEATURE_REPO_MIRROR: T.Boolean({ default: false }),
 };
@@ -108,6 +112,10 @@ export const ConfigSchema = T.Object(
 
     ALLOWED_OCI_ARTIFACT_TYPES: T.Optional(T.Record(T.String(), T.Array(T.String()))),
     IGNORE_UNKNOWN_MEDIATYPES: T.Boolean({ default: false }),
+
+    /** Usage-log entries for successful and failed sign-ins (Quay's ACTION_LOG_AUDIT_*). */
+    ACTION_LOG_AUDIT_LOGINS: T.Boolean({ default: true }),
+    ACTION_LOG_AUDIT_LOGIN_FAILURES: T.Boolean({ default: false }),
 
     REGISTRY_STATE: T.Union([T.Literal('normal'), T.Literal('readonly')], { default: 'normal' }),
     DISABLE_PUSHES: T.Boolean({ default: false }),

@@ -5,6 +5,7 @@ import * as accounts from './migrations/002_accounts.js';
 import * as identity from './migrations/003_identity.js';
 import * as loginBackoff from './migrations/004_login_backoff.js';
 import * as apiContent from './migrations/005_api_content.js';
+import * as logExport from './migrations/006_log_export.js';
 import * as tagIndexes from './migrations/007_tag_indexes.js';
 
 interface DialectMigration {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '003_identity': identity,
   '004_login_backoff': loginBackoff,
   '005_api_content': apiContent,
+  '006_log_export': logExport,
   '007_tag_indexes': tagIndexes,
 };
 

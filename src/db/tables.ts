@@ -288,6 +288,22 @@ export interface LogEntryTable {
   metadata: string;
 }
 
+/** A finished usage-log export: the stored document behind /exportedlogs/{file_id}. */
+export interface LogExportTable {
+  id: Generated<number>;
+  /** The export_id the API returned when the export was requested. */
+  export_id: string;
+  /** `<export_id>-<random key>`: the download URL's capability. */
+  file_id: string;
+  /** The storage location holding the document. */
+  location: string;
+  digest: string;
+  size: number;
+  created_at: number;
+  /** The download link stops working at this time. */
+  expires_at: number;
+}
+
 export interface RepositoryNotificationTable {
   id: Generated<number>;
   uuid: string;
@@ -359,6 +375,7 @@ export interface Database {
   manifest_label: ManifestLabelTable;
   star: StarTable;
   log_entry: LogEntryTable;
+  log_export: LogExportTable;
   repository_notification: RepositoryNotificationTable;
   notification: NotificationTable;
   message: MessageTable;

@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/tables.js';
 import { nowMs } from './clock.js';
+import { parseStoredJsonObject } from './json-text.js';
 
 /**
  * Usage logs (Quay's LogEntry3): who did what, where, from which address. Writers call
@@ -27,6 +28,7 @@ export const LOG_KINDS = [
   'create_prototype_permission',
   'create_repo',
   'create_robot',
+  'create_robot_federation',
   'create_tag',
   'create_team',
   'delete_application',
@@ -36,11 +38,19 @@ export const LOG_KINDS = [
   'delete_repo_notification',
   'delete_repo_permission',
   'delete_robot',
+  'delete_robot_federation',
   'delete_tag',
   'delete_team',
   'delete_team_invite',
+  'disable_team_sync',
+  'enable_team_sync',
   'export_logs_failure',
   'export_logs_success',
+  'login_failure',
+  'login_success',
+  'logout_success',
+  'oauth_token_assigned',
+  'oauth_token_revoked',
   'manifest_label_add',
   'manifest_label_delete',
   'modify_prototype_permission',
@@ -51,7 +61,9 @@ export const LOG_KINDS = [
   'org_change_name',
   'org_change_tag_expiration',
   'org_create',
+  'org_create_team',
   'org_delete',
+  'org_delete_team',
   'org_delete_team_member_invite',
   'org_invite_team_member',
   'org_remove_team_member',
@@ -85,8 +97,15 @@ export const LOG_KINDS = [
   'superuser_change_password',
   'superuser_delete_organization',
   'superuser_rename_organization',
+  'take_ownership',
   'toggle_repo_trigger',
+  'update_application',
   'user_change_tag_expiration',
+  'user_change_email',
+  'user_change_invoicing',
+  'user_change_metadata',
+  'user_change_name',
+  'user_change_password',
   'user_create',
   'user_delete',
   'user_disable',
@@ -111,9 +130,89 @@ export interface UsageLogInput {
   atMs?: number;
 }
 
+/** Which entries a read covers: the time range [startMs, endMs) and optional filters. */
+export interface UsageLogFilter {
+  startMs: number;
+  endMs: number;
+  /** The namespace the actions happened in; ignored when repositoryId is given (as in Quay). */
+  namespaceId?: number;
+  repositoryId?: number;
+  performerId?: number;
+  /** Kinds left out (Quay hides service-key kinds from a user's own logs). */
+  excludeKinds?: readonly string[];
+}
+
+/** One stored entry, as a reader gets it back. */
+export interface UsageLogRecord {
+  id: number;
+  kind: string;
+  namespaceId: number | null;
+  performerId: number | null;
+  repositoryId: number | null;
+  datetimeMs: number;
+  ip: string | null;
+  metadata: Record<string, unknown>;
+}
+
+/** Where a page ended: pages run newest first, ordered by (datetimeMs, id) descending. */
+export interface UsageLogPosition {
+  datetimeMs: number;
+  id: number;
+}
+
+export interface UsageLogPage {
+  entries: UsageLogRecord[];
+  /** Present when more entries follow: pass it back as `after`. */
+  next?: UsageLogPosition;
+}
+
+/** How many entries of one kind fall on one UTC day. */
+export interface UsageLogCount {
+  kind: string;
+  /** Midnight UTC of the day. */
+  dayMs: number;
+  count: number;
+}
+
 /** Where entries are kept. The database store is the default; another backend implements the same. */
 export interface UsageLogStore {
   write(entries: readonly UsageLogInput[]): Promise<void>;
+  /** Up to `limit` entries after `after` (newest first). */
+  listPage(filter: UsageLogFilter, after: UsageLogPosition | undefined, limit: number): Promise<UsageLogPage>;
+  /** Entry counts per kind per UTC day. */
+  countByKindAndDay(filter: UsageLogFilter): Promise<UsageLogCount[]>;
+  /** Every matching entry, oldest first, in batches of at most `batchSize` (for exports). */
+  iterate(filter: UsageLogFilter, batchSize: number): AsyncIterable<UsageLogRecord[]>;
+}
+
+const DAY_MS = 86_400_000;
+
+interface LogEntryRow {
+  id: number | string;
+  kind: string;
+  account_id: number | string | null;
+  performer_id: number | string | null;
+  repository_id: number | string | null;
+  datetime_ms: number | string;
+  ip: string | null;
+  metadata: string;
+}
+
+function nullableNumber(value: number | string | null): number | null {
+  return value === null ? null : Number(value);
+}
+
+function toRecord(row: LogEntryRow): UsageLogRecord {
+  return {
+    id: Number(row.id),
+    kind: row.kind,
+    namespaceId: nullableNumber(row.account_id),
+    performerId: nullableNumber(row.performer_id),
+    repositoryId: nullableNumber(row.repository_id),
+    datetimeMs: Number(row.datetime_ms),
+    ip: row.ip,
+    metadata: parseStoredJsonObject(row.metadata),
+  };
 }
 
 export class DatabaseUsageLogStore implements UsageLogStore {
@@ -136,6 +235,70 @@ export class DatabaseUsageLogStore implements UsageLogStore {
         })),
       )
       .execute();
+  }
+
+  /** The filter as a query; the (account|performer|repository, datetime_ms) indexes serve it. */
+  private filtered(filter: UsageLogFilter) {
+    let query = this.db
+      .selectFrom('log_entry')
+      .where('datetime_ms', '>=', filter.startMs)
+      .where('datetime_ms', '<', filter.endMs);
+    if (filter.repositoryId !== undefined) query = query.where('repository_id', '=', filter.repositoryId);
+    else if (filter.namespaceId !== undefined) query = query.where('account_id', '=', filter.namespaceId);
+    if (filter.performerId !== undefined) query = query.where('performer_id', '=', filter.performerId);
+    if (filter.excludeKinds && filter.excludeKinds.length > 0) query = query.where('kind', 'not in', [...filter.excludeKinds]);
+    return query;
+  }
+
+  async listPage(filter: UsageLogFilter, after: UsageLogPosition | undefined, limit: number): Promise<UsageLogPage> {
+    let query = this.filtered(filter).selectAll();
+    if (after) {
+      // The plain bound lets the (…, datetime_ms) index start at the cursor; the OR breaks ties by id.
+      query = query
+        .where('datetime_ms', '<=', after.datetimeMs)
+        .where((eb) => eb.or([eb('datetime_ms', '<', after.datetimeMs), eb('id', '<', after.id)]));
+    }
+    const rows = (await query
+      .orderBy('datetime_ms', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute()) as LogEntryRow[];
+    const entries = rows.slice(0, limit).map(toRecord);
+    const last = entries.at(-1);
+    if (rows.length <= limit || !last) return { entries };
+    return { entries, next: { datetimeMs: last.datetimeMs, id: last.id } };
+  }
+
+  async countByKindAndDay(filter: UsageLogFilter): Promise<UsageLogCount[]> {
+    // Integer division on both dialects (the column is an integer type on each).
+    const day = sql<number | string>`(datetime_ms / ${sql.lit(DAY_MS)})`;
+    const rows = await this.filtered(filter)
+      .select(['kind', day.as('day'), (eb) => eb.fn.countAll<number | string>().as('count')])
+      .groupBy(['kind', day])
+      .orderBy(day)
+      .orderBy('kind')
+      .execute();
+    return rows.map((row) => ({ kind: row.kind, dayMs: Math.floor(Number(row.day)) * DAY_MS, count: Number(row.count) }));
+  }
+
+  async *iterate(filter: UsageLogFilter, batchSize: number): AsyncIterable<UsageLogRecord[]> {
+    let after: UsageLogPosition | undefined;
+    for (;;) {
+      let query = this.filtered(filter).selectAll();
+      if (after) {
+        const { datetimeMs, id } = after;
+        query = query
+          .where('datetime_ms', '>=', datetimeMs)
+          .where((eb) => eb.or([eb('datetime_ms', '>', datetimeMs), eb('id', '>', id)]));
+      }
+      const rows = (await query.orderBy('datetime_ms', 'asc').orderBy('id', 'asc').limit(batchSize).execute()) as LogEntryRow[];
+      if (rows.length === 0) return;
+      const batch = rows.map(toRecord);
+      yield batch;
+      if (rows.length < batchSize) return;
+      const last = batch.at(-1)!;
+      after = { datetimeMs: last.datetimeMs, id: last.id };
+    }
   }
 }
 
@@ -169,6 +332,24 @@ export class UsageLogs {
       this.timer = setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
       this.timer.unref();
     }
+  }
+
+  /** A page of entries, newest first; this process's batched entries are written first. */
+  async listPage(filter: UsageLogFilter, after: UsageLogPosition | undefined, limit: number): Promise<UsageLogPage> {
+    await this.flush();
+    return this.store.listPage(filter, after, limit);
+  }
+
+  /** Entry counts per kind per UTC day; this process's batched entries are written first. */
+  async countByKindAndDay(filter: UsageLogFilter): Promise<UsageLogCount[]> {
+    await this.flush();
+    return this.store.countByKindAndDay(filter);
+  }
+
+  /** Every matching entry, oldest first, in batches (exports). */
+  async *iterate(filter: UsageLogFilter, batchSize: number): AsyncIterable<UsageLogRecord[]> {
+    await this.flush();
+    yield* this.store.iterate(filter, batchSize);
   }
 
   /** Writes every batched entry; readers call it so that this process's own entries are visible. */

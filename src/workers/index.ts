@@ -1,4 +1,5 @@
 import type { AppContext } from '../context.js';
+import { startLogExportWorker } from './export-logs.js';
 import { startTeamSyncWorker } from './team-sync.js';
 
 /** The background workers one process runs (in-process on the embedded profile). */
@@ -8,9 +9,11 @@ export interface BackgroundWorkers {
 
 export function startBackgroundWorkers(ctx: AppContext): BackgroundWorkers {
   const teamSync = startTeamSyncWorker(ctx);
+  const logExport = startLogExportWorker(ctx);
   return {
     async stop() {
       await teamSync?.stop();
+      await logExport?.stop();
     },
   };
 }
