@@ -7,6 +7,7 @@ import { registerEntitiesRoutes } from './entities.js';
 import { sendApiError } from './errors.js';
 import { registerExportedLogsDownload, registerLogsRoutes } from './logs.js';
 import { registerManifestsRoutes } from './manifests.js';
+import { registerNotificationsRoutes } from './notifications.js';
 import { registerOrganizationsRoutes } from './organizations.js';
 import { registerPermissionsRoutes } from './permissions.js';
 import { registerPrototypesRoutes } from './prototypes.js';
@@ -53,6 +54,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   registerApplicationsRoutes(router);
   registerEntitiesRoutes(router);
   registerLogsRoutes(router);
+  registerNotificationsRoutes(router);
   router.mountRepositoryRoutes();
   registerExportedLogsDownload(app, ctx);
   await userInitializeRoutes(app, ctx);

@@ -550,3 +550,17 @@ export async function authorizeTeamSyncSetup(deps: AuthorizeDeps, actor: Identit
   if (isSuperuserPrincipal(actor.principal) && scopeAllows(actor, 'super:user')) return organization;
   throw new Denied('only superusers may set up team synchronization');
 }
+
+/**
+ * Whether repository notifications about `repo` may be e-mailed to the user account `user`. Quay
+ * sends only to addresses confirmed for the repository; Quayside has no confirmation step and
+ * sends only to the address of a user who may read the repository, so mail reaches no stranger.
+ */
+export async function mayReceiveRepositoryMail(
+  deps: AuthorizeDeps,
+  user: { id: number; name: string; superuser: boolean },
+  repo: RepositoryWithNamespace,
+): Promise<boolean> {
+  const identity: Identity = { principal: { kind: 'user', id: user.id, name: user.name, superuser: user.superuser } };
+  return mayRead(deps, identity, repo, await repositoryRole(deps, identity, repo));
+}

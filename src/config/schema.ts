@@ -149,6 +149,13 @@ export const ConfigSchema = T.Object(
     /** Enables POST .../tag/{tag}/expire, which takes tags out of the time machine at once. */
     PERMANENTLY_DELETE_TAGS: T.Boolean({ default: false }),
 
+    /** Seconds a webhook or Slack delivery of a repository notification may take (Quay's key). */
+    NOTIFICATION_SEND_TIMEOUT: T.Integer({ minimum: 1, default: 10 }),
+    /**
+     * Host names webhook notifications may not be sent to (Quay's key). Quay always adds localhost
+     * and 127.0.0.1; here they are the default, so an operator can deliberately allow a local receiver.
+     */
+    WEBHOOK_HOSTNAME_BLACKLIST: T.Array(T.String(), { default: ['localhost', '127.0.0.1'] }),
 
     ...FeatureFlags,
   },

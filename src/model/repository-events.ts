@@ -39,8 +39,16 @@ export async function queueRepositoryEvent(
     .where('repository_id', '=', repositoryId)
     .where('event', '=', event)
     .execute();
-  for (const { uuid } of subscriptions) {
-    await enqueue(db, 'notification', { notification_uuid: uuid, event, event_data: eventData });
-  }
+  for (const { uuid } of subscriptions) await queueNotificationDelivery(db, uuid, event, eventData);
   return subscriptions.length;
+}
+
+/** Queues one delivery of `eventData` through the notification `notificationUuid` (its "test" uses this). */
+export async function queueNotificationDelivery(
+  db: Kysely<Database>,
+  notificationUuid: string,
+  event: RepositoryEvent,
+  eventData: Record<string, unknown>,
+): Promise<void> {
+  await enqueue(db, 'notification', { notification_uuid: notificationUuid, event, event_data: eventData });
 }
