@@ -392,6 +392,19 @@ export function authorizeSuperuser(actor: Identity): Extract<Principal, { kind: 
 }
 
 /**
+ * Read-only superuser endpoints (Quay's allow_if_any_superuser): superusers, and the global
+ * read-only superusers of GLOBAL_READONLY_SUPER_USERS; OAuth tokens need super:user. Writes use
+ * authorizeSuperuser, which global read-only superusers never pass.
+ */
+export function authorizeSuperuserRead(deps: AuthorizeDeps, actor: Identity): Extract<Principal, { kind: 'user' }> {
+  const { principal } = actor;
+  if (principal.kind === 'user' && isGlobalReadonlySuperuser(deps, principal) && scopeAllows(actor, 'super:user')) {
+    return principal;
+  }
+  return authorizeSuperuser(actor);
+}
+
+/**
  * Administration of a namespace's robots, default permissions and applications: the user
  * themselves for a user namespace, an organization admin for an organization.
  */

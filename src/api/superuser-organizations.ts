@@ -1,0 +1,136 @@
+import { Type as T } from '@sinclair/typebox';
+import { isSuperuserAccount } from '../auth/credentials.js';
+import { Invalid } from '../errors.js';
+import type { Namespace } from '../model/namespaces.js';
+import { getOrganization, markOrganizationForDeletion } from '../model/organizations.js';
+import { listOrganizationsPage, renameOrganization, takeOwnership } from '../model/superuser-namespaces.js';
+import { findUser } from '../model/users.js';
+import type { ApiRouter } from './router.js';
+import { superuserReading, superuserWriting } from './superuser-access.js';
+import { logApiAction } from './usage-log.js';
+import { accountAvatar } from './views.js';
+
+/**
+ * Superuser management of organizations (Quay's endpoints/api/superuser.py): list every
+ * organization, rename or delete one, and take ownership of an organization or a user account.
+ */
+
+const MAX_PAGE_LIMIT = 100;
+const MAX_PAGE_TOKEN_LENGTH = 1024;
+
+const ListQuery = T.Object({
+  limit: T.Optional(T.Integer({ minimum: 1, description: 'Organizations per page, at most 100; all of them when absent.' })),
+  next_page: T.Optional(T.String({ description: 'The page token from the previous page.' })),
+});
+
+const UpdateOrganizationBody = T.Object({
+  name: T.Optional(T.String({ maxLength: 255, description: 'The new name for the organization.' })),
+});
+
+/** Quay's superuser view of an organization. */
+function organizationView(organization: Namespace) {
+  return { name: organization.name, email: organization.email, avatar: accountAvatar(organization) };
+}
+
+function encodePageToken(afterName: string): string {
+  return Buffer.from(JSON.stringify({ n: afterName }), 'utf8').toString('base64url');
+}
+
+function decodePageToken(token: string): string {
+  const invalid = new Invalid('input', 'next_page is not a valid page token');
+  if (token.length > MAX_PAGE_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token)) throw invalid;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  const after = (parsed as { n?: unknown } | null)?.n;
+  if (typeof after !== 'string' || after.length > 255) throw invalid;
+  return after;
+}
+
+export function registerSuperuserOrganizationRoutes(router: ApiRouter): void {
+  router.add({
+    method: 'GET',
+    path: '/api/v1/superuser/organizations/',
+    summary: 'List all organizations (superusers and global read-only superusers).',
+    tag: 'superuser',
+    internal: true,
+    query: ListQuery,
+    async handler(call) {
+      await superuserReading(call, { freshLogin: true });
+      const { limit, next_page: nextPage } = call.query;
+      if (limit !== undefined && limit > MAX_PAGE_LIMIT) throw new Invalid('input', `Page limit cannot be above ${MAX_PAGE_LIMIT}`);
+      const after = nextPage === undefined ? undefined : decodePageToken(nextPage);
+      // Without a limit Quay answers with every organization, whatever the token says.
+      const page = await listOrganizationsPage(call.ctx.db, limit === undefined ? {} : { after, limit });
+      const body: Record<string, unknown> = { organizations: page.organizations.map(organizationView) };
+      if (page.nextAfter !== undefined) body['next_page'] = encodePageToken(page.nextAfter);
+      return body;
+    },
+  });
+
+  router.add({
+    method: 'PUT',
+    path: '/api/v1/superuser/organizations/{name}',
+    summary: 'Rename an organization (superusers only).',
+    tag: 'superuser',
+    body: UpdateOrganizationBody,
+    async handler(call) {
+      const superuser = await superuserWriting(call);
+      const organization = await getOrganization(call.ctx.db, call.params['name'] ?? '');
+      const newName = call.body.name;
+      if (newName === undefined || newName === organization.name) return organizationView(organization);
+      const renamed = await renameOrganization(call.ctx.db, organization, newName);
+      await logApiAction(call, {
+        kind: 'org_change_name',
+        namespaceId: organization.id,
+        metadata: { old_name: organization.name, new_name: newName, superuser: superuser.name },
+      });
+      return organizationView(renamed);
+    },
+  });
+
+  router.add({
+    method: 'DELETE',
+    path: '/api/v1/superuser/organizations/{name}',
+    summary: 'Delete an organization; its repositories are removed in the background (superusers only).',
+    tag: 'superuser',
+    status: 204,
+    async handler(call) {
+      const superuser = await superuserWriting(call);
+      const organization = await getOrganization(call.ctx.db, call.params['name'] ?? '');
+      await markOrganizationForDeletion(call.ctx.db, organization);
+      await logApiAction(call, {
+        kind: 'org_delete',
+        namespaceId: organization.id,
+        metadata: { namespace: organization.name, superuser: superuser.name },
+      });
+      return undefined;
+    },
+  });
+
+  router.add({
+    method: 'POST',
+    path: '/api/v1/superuser/takeownership/{namespace}',
+    summary: 'Become an administrator of an organization, or convert a user account into an organization you administer.',
+    tag: 'superuser',
+    internal: true,
+    async handler(call) {
+      const superuser = await superuserWriting(call);
+      const name = call.params['namespace'] ?? '';
+      const { ctx } = call;
+      const user = await findUser(ctx.db, name);
+      if (user && (await isSuperuserAccount(ctx, user))) throw new Invalid('input', 'Cannot take ownership of a superuser');
+      const taken = await takeOwnership(ctx.db, name, superuser.id);
+      // Quay files this entry under the superuser's own namespace.
+      await logApiAction(call, {
+        kind: 'take_ownership',
+        namespaceId: superuser.id,
+        metadata: { entity_id: taken.namespaceId, namespace: name, was_user: taken.wasUser, superuser: superuser.name },
+      });
+      return { namespace: name };
+    },
+  });
+}
