@@ -8,6 +8,7 @@ import { topSelfTime } from './lib/cpuprofile.js';
 import { machineInfo } from './lib/machine.js';
 import { makePlan } from './lib/plan.js';
 import { buildRows, errorSummary, machineSummary, type Report, resourceTable, resultsMarkdown, resultsTable } from './lib/report.js';
+import { runScale } from './lib/scale-run.js';
 import { type Context, manifestScenarios, pullScenarios, pushScenarios, skopeoScenarios } from './lib/scenarios.js';
 import {
   type BenchServer,
@@ -40,6 +41,8 @@ const USAGE = `usage: npm run bench -- [options]
   --no-write           print only; write no results files
   --report FILE        no run: print the tables of a results JSON again with the current code (and
                        rewrite bench/RESULTS.md from it when it is a complete full run)
+  --scale              instead of the registry scenarios: page timings of the repository and tag
+                       listings at 1,000/10,000 and 10,000/100,000 (--quick: 100/1,000 and 1,000/10,000)
   --help`;
 
 function list<T extends string>(text: string | undefined, allowed: readonly T[], name: string): T[] {
@@ -67,6 +70,7 @@ async function main(): Promise<number> {
       keep: { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
       report: { type: 'string' },
+      scale: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -83,6 +87,19 @@ async function main(): Promise<number> {
   const pgUri =
     values.pg ?? process.env['QUAYSIDE_BENCH_PG'] ?? process.env['QUAYSIDE_TEST_PG'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   const strict = process.env['CI'] === 'true' || values.servers !== undefined;
+  if (values.scale) {
+    const scaleServers = values.servers === undefined ? serverIds.filter((id) => id !== 'distribution') : serverIds;
+    return runScale({
+      quick: values.quick,
+      serverIds: scaleServers,
+      processes,
+      pgUri,
+      tmp: await mkdtemp(path.join(os.tmpdir(), 'quayside-bench-scale-')),
+      noWrite: values['no-write'],
+      strict,
+      log,
+    });
+  }
   const plan = makePlan(values.quick);
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const stamp = date.replace(/:/g, '-');

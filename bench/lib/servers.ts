@@ -49,6 +49,8 @@ export interface BenchServer {
   makePrivate(repo: string): Promise<void>;
   /** `user:password` for skopeo, or null. */
   credentials: string | null;
+  /** Quayside's metadata database, for scenarios that seed it directly (the scale scenario). */
+  database?: { kind: 'sqlite'; file: string } | { kind: 'postgres'; uri: string };
   /** The last lines the process printed. */
   output(): string;
   /** SIGTERM to the process group, SIGKILL after a grace period; drops its database. */
@@ -317,6 +319,7 @@ export async function startQuayside(options: QuaysideOptions): Promise<BenchServ
     pid: l.child.pid!,
     ...(databasePid !== undefined ? { databasePid } : {}),
     credentials: `${BENCH_USER}:${BENCH_PASSWORD}`,
+    database: pgUri ? { kind: 'postgres', uri: pgUri } : { kind: 'sqlite', file: sqliteFile },
     settings: {
       processes: options.processes,
       database: options.id === 'quayside-pg' ? 'PostgreSQL (fresh database)' : 'SQLite (WAL)',

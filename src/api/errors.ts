@@ -31,6 +31,25 @@ export type ApiErrorType =
   | 'downstream_issue'
   | 'internal_error';
 
+/** What each error type means, served at /api/v1/error/{type} (the `type` URL of every error). */
+export const API_ERROR_DESCRIPTIONS: Readonly<Record<ApiErrorType, string>> = {
+  external_service_timeout: 'A service this request depends on did not answer in time. Try again later.',
+  invalid_request: 'The request is malformed or asks for something that cannot be done; the detail says what.',
+  invalid_response: 'A service this request depends on answered with something that could not be understood.',
+  invalid_token: 'The request carries no valid credentials: sign in, or send a valid access token.',
+  expired_token: 'The access token of the request has expired: obtain a new one.',
+  insufficient_scope: 'The caller is authenticated but lacks the permission or the token scope this request needs.',
+  fresh_login_required: 'This operation needs a recent sign-in: sign in again (or verify the password) and retry.',
+  exceeds_license: 'The request would exceed what the license of this registry allows.',
+  not_found: 'The resource the request names does not exist, or is not visible to the caller.',
+  downstream_issue: 'A service this request depends on failed.',
+  internal_error: 'The server failed while handling the request; its log has the details.',
+};
+
+export function isApiErrorType(value: string): value is ApiErrorType {
+  return Object.hasOwn(API_ERROR_DESCRIPTIONS, value);
+}
+
 export interface ApiError {
   status: number;
   type: ApiErrorType;

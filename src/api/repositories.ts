@@ -10,21 +10,30 @@ import { Conflict, Denied, Invalid, NotFound, Unauthorized } from '../errors.js'
 import { repositoryRoleAtLeast } from '../model/access.js';
 import { findNamespace, findNamespaceById } from '../model/namespaces.js';
 import { parseRepositoryPath, type RepositoryRef, type RepositoryWithNamespace } from '../model/repositories.js';
+import { nowMs } from '../model/clock.js';
 import {
   isSettableRepositoryState,
-  lastModifiedTimes,
   liveTagSummaries,
-  listRepositoriesPage,
   markRepositoryForDeletion,
-  type RepositoryListEntry,
-  type RepositoryListPosition,
   setRepositoryDescription,
   setRepositoryState,
   setRepositoryVisibility,
   validateRepositoryName,
 } from '../model/repository-admin.js';
 import { createRepositoryWithPermissions } from '../model/repository-creation.js';
+import {
+  dailyActionCounts,
+  lastModifiedTimes,
+  listRepositoriesPage,
+  POPULARITY_WINDOW_MS,
+  type RepositoryListEntry,
+  type RepositoryListPosition,
+  recentActionCounts,
+  starredAmong,
+} from '../model/repository-listing.js';
+import { isStarred } from '../model/stars.js';
 import type { ApiCall, ApiRouter } from './router.js';
+import { logApiAction } from './usage-log.js';
 import { formatQuayDate } from './views.js';
 
 /**
@@ -32,7 +41,11 @@ import { formatQuayDate } from './views.js';
  * description, delete, change visibility and state.
  */
 
+/** Quay's REPOS_PER_PAGE. */
 const PAGE_SIZE = 100;
+/** includeStats covers this many days back (Quay's MAX_DAYS_IN_3_MONTHS). */
+const STATS_DAYS = 92;
+const DAY_MS = 24 * 3600 * 1000;
 /** Quay shows at most this many tags in a repository's view. */
 const MAX_TAGS_IN_VIEW = 500;
 const MAX_DESCRIPTION_LENGTH = 100_000;
@@ -41,13 +54,16 @@ const MAX_PAGE_TOKEN_LENGTH = 2048;
 const Visibility = T.Union([T.Literal('public'), T.Literal('private')]);
 
 const ListQuery = T.Object({
-  namespace: T.Optional(T.String({ maxLength: 255 })),
-  starred: T.Boolean({ default: false }),
-  public: T.Boolean({ default: false }),
-  last_modified: T.Boolean({ default: false }),
-  popularity: T.Boolean({ default: false }),
-  repo_kind: T.Optional(T.String()),
-  next_page: T.Optional(T.String()),
+  namespace: T.Optional(T.String({ maxLength: 255, description: 'Filters the repositories returned to this namespace' })),
+  starred: T.Boolean({ default: false, description: 'Filters the repositories returned to those starred by the user' }),
+  public: T.Boolean({ default: false, description: 'Adds any repositories visible to the user by virtue of being public' }),
+  last_modified: T.Boolean({ default: false, description: 'Whether to include when the repository was last modified.' }),
+  popularity: T.Boolean({ default: false, description: "Whether to include the repository's popularity metric." }),
+  repo_kind: T.Union([T.Literal('image'), T.Literal('application')], {
+    default: 'image',
+    description: 'The kind of repositories to return',
+  }),
+  next_page: T.Optional(T.String({ description: 'The page token for the next page' })),
 });
 
 const CreateBody = T.Object({
@@ -59,8 +75,8 @@ const CreateBody = T.Object({
 });
 
 const GetQuery = T.Object({
-  includeTags: T.Boolean({ default: true }),
-  includeStats: T.Boolean({ default: false }),
+  includeTags: T.Boolean({ default: true, description: 'Whether to include repository tags' }),
+  includeStats: T.Boolean({ default: false, description: 'Whether to include action statistics' }),
 });
 
 const UpdateBody = T.Object({ description: T.String({ maxLength: MAX_DESCRIPTION_LENGTH }) });
@@ -68,7 +84,7 @@ const VisibilityBody = T.Object({ visibility: Visibility });
 const StateBody = T.Object({ state: T.String({ maxLength: 64 }) });
 
 /** The `{repository}` path parameter (`namespace/name`); a name no repository can have is not found. */
-function repositoryParam(call: ApiCall<unknown, unknown>): RepositoryRef {
+export function repositoryParam(call: ApiCall<unknown, unknown>): RepositoryRef {
   const path = call.params['repository'] ?? '';
   try {
     return parseRepositoryPath(path);
@@ -88,11 +104,11 @@ export async function authorizedRepository(
 
 // ---- next_page tokens -------------------------------------------------------------------------
 
-function encodePageToken(position: RepositoryListPosition): string {
+export function encodePageToken(position: RepositoryListPosition): string {
   return Buffer.from(JSON.stringify({ ns: position.namespace, n: position.name }), 'utf8').toString('base64url');
 }
 
-function decodePageToken(token: string): RepositoryListPosition {
+export function decodePageToken(token: string): RepositoryListPosition {
   const invalid = new Invalid('input', 'next_page is not a valid page token');
   if (token.length > MAX_PAGE_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token)) throw invalid;
   let parsed: unknown;
@@ -116,27 +132,52 @@ function listEntryView(entry: RepositoryListEntry) {
     is_public: entry.visibility === 'public',
     kind: 'image',
     state: entry.state,
-    is_starred: false,
   };
 }
 
+/** The signed-in user or robot whose stars count; none for anonymous callers. */
+function starringId(call: ApiCall<unknown, unknown>): number | undefined {
+  const { principal } = call.actor;
+  return principal.kind === 'anonymous' ? undefined : principal.id;
+}
+
 async function tagsView(call: ApiCall<unknown, unknown>, repositoryId: number) {
-  const tags: Record<string, { name: string; manifest_digest: string; size: number | null; last_modified: string | null }> =
-    {};
+  const tags: Record<string, Record<string, unknown>> = {};
   for (const tag of await liveTagSummaries(call.ctx.db, repositoryId, MAX_TAGS_IN_VIEW)) {
-    tags[tag.name] = {
+    const view: Record<string, unknown> = {
       name: tag.name,
-      manifest_digest: tag.manifestDigest,
       size: tag.size,
       last_modified: formatQuayDate(tag.lastModifiedMs),
     };
+    if (tag.expiresAtMs !== null) view['expiration'] = formatQuayDate(tag.expiresAtMs);
+    view['manifest_digest'] = tag.manifestDigest;
+    tags[tag.name] = view;
   }
   return tags;
 }
 
-async function repositoryView(call: ApiCall<unknown, unknown>, repo: RepositoryWithNamespace, includeTags: boolean) {
+function isoDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Pulls and pushes per day over the last STATS_DAYS days, oldest first, zero on quiet days. */
+async function statsView(call: ApiCall<unknown, unknown>, repositoryId: number) {
+  const today = Math.floor(nowMs() / DAY_MS) * DAY_MS;
+  const first = today - (STATS_DAYS - 1) * DAY_MS;
+  const counts = new Map((await dailyActionCounts(call.ctx.db, repositoryId, first)).map((d) => [d.dayMs, d.count]));
+  const stats: Array<{ date: string; count: number }> = [];
+  for (let day = first; day <= today; day += DAY_MS) stats.push({ date: isoDate(day), count: counts.get(day) ?? 0 });
+  return stats;
+}
+
+async function repositoryView(
+  call: ApiCall<unknown, unknown>,
+  repo: RepositoryWithNamespace,
+  options: { includeTags: boolean; includeStats: boolean },
+) {
   const role = await repositoryRole(call.ctx, call.actor, repo);
   const namespace = await findNamespaceById(call.ctx.db, repo.namespace_id);
+  const starrer = starringId(call);
   const view: Record<string, unknown> = {
     namespace: repo.namespace_name,
     name: repo.name,
@@ -144,7 +185,8 @@ async function repositoryView(call: ApiCall<unknown, unknown>, repo: RepositoryW
     description: repo.description,
     is_public: repo.visibility === 'public',
     is_organization: repo.namespace_kind === 'organization',
-    is_starred: false,
+    is_starred: starrer === undefined ? false : await isStarred(call.ctx.db, starrer, repo.id),
+    // Quay's badge token; Quayside has no badges, and Quay shows '' for public repositories too.
     status_token: '',
     trust_enabled: false,
     tag_expiration_s: namespace?.removed_tag_expiration_s ?? 0,
@@ -153,45 +195,53 @@ async function repositoryView(call: ApiCall<unknown, unknown>, repo: RepositoryW
     can_write: repositoryRoleAtLeast(role, 'write') && repo.state === 'NORMAL',
     can_admin: role === 'admin',
   };
-  if (includeTags) view['tags'] = await tagsView(call, repo.id);
+  if (options.includeTags) view['tags'] = await tagsView(call, repo.id);
+  if (options.includeStats) view['stats'] = await statsView(call, repo.id);
   return view;
+}
+
+/** Quay's metadata for repository actions: which repository, in which namespace. */
+function repositoryLogEntry(repo: RepositoryWithNamespace) {
+  return {
+    namespaceId: repo.namespace_id,
+    repositoryId: repo.id,
+    metadata: { repo: repo.name, namespace: repo.namespace_name },
+  };
 }
 
 // ---- handlers ---------------------------------------------------------------------------------
 
 async function listRepositories(call: ApiCall<unknown, Static<typeof ListQuery>>) {
-  const { query } = call;
+  const { query, ctx } = call;
   if (!query.namespace && !query.starred && !query.public) {
     throw new Invalid('input', 'namespace, starred or public are required for this API call');
   }
   const after = query.next_page === undefined ? undefined : decodePageToken(query.next_page);
-  if (query.starred) {
-    if (call.actor.principal.kind === 'anonymous') throw new Invalid('input', 'starred needs a signed-in user');
-    // Stars are not stored yet, so nobody has starred anything.
-    return { repositories: [] };
-  }
-  const scope = await apiRepositoryListScope(call.ctx, call.actor);
+  const starrer = starringId(call);
+  if (query.starred && starrer === undefined) throw new Invalid('input', 'starred needs a signed-in user');
+  const scope = await apiRepositoryListScope(ctx, call.actor);
   if (!scope) throw new Unauthorized('sign in to list repositories');
-  const page = await listRepositoriesPage(call.ctx.db, {
+  // Quayside has image repositories only.
+  if (query.repo_kind === 'application') return { repositories: [] };
+  const page = await listRepositoriesPage(ctx.db, {
     scope,
-    namespace: query.namespace,
-    includePublic: query.public,
+    // As in Quay, starred=true lists every starred repository the caller may read.
+    ...(query.starred ? { starredBy: starrer, includePublic: true } : { namespace: query.namespace, includePublic: query.public }),
     after,
     limit: PAGE_SIZE,
   });
-  const modified = query.last_modified
-    ? await lastModifiedTimes(
-        call.ctx.db,
-        page.repositories.map((r) => r.id),
-      )
-    : undefined;
+  const ids = page.repositories.map((r) => r.id);
+  const modified = query.last_modified ? await lastModifiedTimes(ctx.db, ids) : undefined;
+  const actions = query.popularity ? await recentActionCounts(ctx.db, ids, nowMs() - POPULARITY_WINDOW_MS) : undefined;
+  const starred = starrer === undefined ? undefined : await starredAmong(ctx.db, starrer, ids);
   const repositories = page.repositories.map((entry) => {
     const view: Record<string, unknown> = listEntryView(entry);
     if (modified) {
       const ms = modified.get(entry.id);
       view['last_modified'] = ms === undefined ? null : Math.floor(ms / 1000);
     }
-    if (query.popularity) view['popularity'] = 0;
+    if (actions) view['popularity'] = actions.get(entry.id) ?? 0;
+    if (starred) view['is_starred'] = starred.has(entry.id);
     return view;
   });
   const body: Record<string, unknown> = { repositories };
@@ -211,7 +261,7 @@ async function createRepository(call: ApiCall<Static<typeof CreateBody>>) {
   }
   const namespace = await findNamespace(ctx.db, namespaceName);
   if (!namespace) throw new NotFound('namespace', `namespace ${namespaceName} not found`);
-  const { created } = await createRepositoryWithPermissions(ctx.db, {
+  const { created, repository } = await createRepositoryWithPermissions(ctx.db, {
     namespace,
     name: body.repository,
     visibility: body.visibility,
@@ -219,6 +269,7 @@ async function createRepository(call: ApiCall<Static<typeof CreateBody>>) {
     creatorId: principal.id,
   });
   if (!created) throw new Conflict('Repository already exists');
+  await logApiAction(call, { kind: 'create_repo', ...repositoryLogEntry(repository) });
   return { namespace: namespaceName, name: body.repository, kind: 'image' };
 }
 
@@ -230,6 +281,8 @@ async function changeState(call: ApiCall<Static<typeof StateBody>>) {
   }
   if (!isSettableRepositoryState(state)) throw new Invalid('input', `${state} is not a valid Repository state.`);
   await setRepositoryState(call.ctx.db, repo.id, state);
+  const entry = repositoryLogEntry(repo);
+  await logApiAction(call, { kind: 'change_repo_state', ...entry, metadata: { ...entry.metadata, state_changed: state } });
   return { success: true };
 }
 
@@ -237,6 +290,7 @@ export function registerRepositoriesRoutes(router: ApiRouter): void {
   router.add({
     method: 'GET',
     path: '/api/v1/repository',
+    operationId: 'listRepos',
     summary: 'List the repositories the caller may see, by namespace or public visibility.',
     tag: 'repository',
     query: ListQuery,
@@ -246,6 +300,7 @@ export function registerRepositoriesRoutes(router: ApiRouter): void {
   router.add({
     method: 'POST',
     path: '/api/v1/repository',
+    operationId: 'createRepo',
     summary: 'Create a repository.',
     tag: 'repository',
     body: CreateBody,
@@ -259,21 +314,26 @@ export function registerRepositoriesRoutes(router: ApiRouter): void {
     summary: 'Fetch a repository.',
     tag: 'repository',
     query: GetQuery,
+    operationId: 'getRepo',
     handler: async (call) => {
       const repo = await authorizedRepository(call, 'read');
-      return repositoryView(call, repo, call.query.includeTags);
+      return repositoryView(call, repo, call.query);
     },
   });
 
   router.add({
     method: 'PUT',
     path: '/api/v1/repository/{repository}',
+    operationId: 'updateRepo',
     summary: "Update a repository's description.",
     tag: 'repository',
     body: UpdateBody,
     handler: async (call) => {
       const repo = await authorizedRepository(call, 'write');
-      await setRepositoryDescription(call.ctx.db, repo.id, call.body.description);
+      const { description } = call.body;
+      await setRepositoryDescription(call.ctx.db, repo.id, description);
+      const entry = repositoryLogEntry(repo);
+      await logApiAction(call, { kind: 'set_repo_description', ...entry, metadata: { ...entry.metadata, description } });
       return { success: true };
     },
   });
@@ -281,12 +341,14 @@ export function registerRepositoriesRoutes(router: ApiRouter): void {
   router.add({
     method: 'DELETE',
     path: '/api/v1/repository/{repository}',
+    operationId: 'deleteRepository',
     summary: 'Delete a repository.',
     tag: 'repository',
     status: 204,
     handler: async (call) => {
       const repo = await authorizedRepository(call, 'admin');
       await markRepositoryForDeletion(call.ctx.db, repo);
+      await logApiAction(call, { kind: 'delete_repo', ...repositoryLogEntry(repo) });
       return undefined;
     },
   });
@@ -294,12 +356,16 @@ export function registerRepositoriesRoutes(router: ApiRouter): void {
   router.add({
     method: 'POST',
     path: '/api/v1/repository/{repository}/changevisibility',
+    operationId: 'changeRepoVisibility',
     summary: 'Make a repository public or private.',
     tag: 'repository',
     body: VisibilityBody,
     handler: async (call) => {
       const repo = await authorizedRepository(call, 'admin');
-      await setRepositoryVisibility(call.ctx.db, repo.id, call.body.visibility);
+      const { visibility } = call.body;
+      await setRepositoryVisibility(call.ctx.db, repo.id, visibility);
+      const entry = repositoryLogEntry(repo);
+      await logApiAction(call, { kind: 'change_repo_visibility', ...entry, metadata: { ...entry.metadata, visibility } });
       return { success: true };
     },
   });
@@ -307,6 +373,7 @@ export function registerRepositoriesRoutes(router: ApiRouter): void {
   router.add({
     method: 'PUT',
     path: '/api/v1/repository/{repository}/changestate',
+    operationId: 'changeRepoState',
     summary: 'Set a repository to NORMAL, READ_ONLY or MIRROR.',
     tag: 'repository',
     body: StateBody,

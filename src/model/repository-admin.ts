@@ -1,53 +1,15 @@
 import type { Kysely } from 'kysely';
-import type { Database, NamespaceKind, RepositoryState, RepositoryVisibility } from '../db/tables.js';
+import type { Database, RepositoryState, RepositoryVisibility } from '../db/tables.js';
 import { Invalid } from '../errors.js';
 import { nowMs } from './clock.js';
 import { tagAlive } from './tags.js';
 import { enqueue } from './queue.js';
-import {
-  grantedBy,
-  parseRepositoryPath,
-  type RepositoryListScope,
-  type RepositoryWithNamespace,
-  readableBy,
-} from './repositories.js';
+import { parseRepositoryPath, type RepositoryWithNamespace } from './repositories.js';
 
 /**
- * Repository administration for the REST API: the paged listing, description, visibility and
- * state changes, and deletion (mark, rename, hand over to the repository_gc worker).
+ * Repository administration for the REST API: the live tags of a repository's view, description,
+ * visibility and state changes, and deletion (mark, rename, hand over to the repository_gc worker).
  */
-
-/** Where a page of the listing ends: the next page starts after this repository. */
-export interface RepositoryListPosition {
-  namespace: string;
-  name: string;
-}
-
-export interface RepositoryListOptions {
-  scope: RepositoryListScope;
-  /** Only repositories in this namespace. */
-  namespace?: string | undefined;
-  /** Also list repositories the caller may read only because they are public. */
-  includePublic: boolean;
-  after?: RepositoryListPosition | undefined;
-  limit: number;
-}
-
-export interface RepositoryListEntry {
-  id: number;
-  namespace: string;
-  namespaceKind: NamespaceKind;
-  name: string;
-  description: string | null;
-  visibility: RepositoryVisibility;
-  state: RepositoryState;
-}
-
-export interface RepositoryListPage {
-  repositories: RepositoryListEntry[];
-  /** Present when more repositories follow the last one returned. */
-  next?: RepositoryListPosition;
-}
 
 /** The states an administrator may put a repository in (deletion has its own operation). */
 export type SettableRepositoryState = Exclude<RepositoryState, 'MARKED_FOR_DELETION'>;
@@ -70,66 +32,14 @@ export function validateRepositoryName(namespace: string, name: string, allowNes
   }
 }
 
-/** One page of the repositories the scope may read, ordered by namespace then name. */
-export async function listRepositoriesPage(db: Kysely<Database>, options: RepositoryListOptions): Promise<RepositoryListPage> {
-  const { scope, after } = options;
-  let query = db
-    .selectFrom('repository')
-    .innerJoin('namespace', 'namespace.id', 'repository.namespace_id')
-    .select([
-      'repository.id as id',
-      'namespace.name as namespace',
-      'namespace.kind as namespaceKind',
-      'repository.name as name',
-      'repository.description as description',
-      'repository.visibility as visibility',
-      'repository.state as state',
-    ])
-    .where('repository.state', '!=', 'MARKED_FOR_DELETION')
-    .where('namespace.enabled', '=', 1);
-  if (options.namespace !== undefined) query = query.where('namespace.name', '=', options.namespace);
-  if (!scope.all) {
-    query = query.where((eb) => (options.includePublic ? readableBy(eb, db, scope) : grantedBy(eb, db, scope)));
-  }
-  if (after) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('namespace.name', '>', after.namespace),
-        eb.and([eb('namespace.name', '=', after.namespace), eb('repository.name', '>', after.name)]),
-      ]),
-    );
-  }
-  const rows = await query
-    .orderBy('namespace.name')
-    .orderBy('repository.name')
-    .limit(options.limit + 1)
-    .execute();
-  const repositories = rows.slice(0, options.limit);
-  const last = repositories.at(-1);
-  if (rows.length <= options.limit || !last) return { repositories };
-  return { repositories, next: { namespace: last.namespace, name: last.name } };
-}
-
-/** When each repository last changed: the newest start of a live tag, in milliseconds. */
-export async function lastModifiedTimes(db: Kysely<Database>, repositoryIds: readonly number[]): Promise<Map<number, number>> {
-  if (repositoryIds.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('tag')
-    .select(['repository_id', (eb) => eb.fn.max('lifetime_start_ms').as('newest')])
-    .where('repository_id', 'in', [...repositoryIds])
-    .where(tagAlive(nowMs()))
-    .where('hidden', '=', 0)
-    .groupBy('repository_id')
-    .execute();
-  return new Map(rows.map((r) => [r.repository_id, Number(r.newest)]));
-}
-
 export interface TagSummary {
   name: string;
   manifestDigest: string;
   /** Compressed size of the layers; null for manifest lists. */
   size: number | null;
   lastModifiedMs: number;
+  /** When the tag expires, if it has an expiry. */
+  expiresAtMs: number | null;
 }
 
 /** The repository's live, visible tags in name order, at most `limit`. */
@@ -137,14 +47,26 @@ export async function liveTagSummaries(db: Kysely<Database>, repositoryId: numbe
   const rows = await db
     .selectFrom('tag')
     .innerJoin('manifest', 'manifest.id', 'tag.manifest_id')
-    .select(['tag.name as name', 'manifest.digest as digest', 'manifest.layers_size as size', 'tag.lifetime_start_ms as start'])
+    .select([
+      'tag.name as name',
+      'manifest.digest as digest',
+      'manifest.layers_size as size',
+      'tag.lifetime_start_ms as start',
+      'tag.expires_at_ms as expires',
+    ])
     .where('tag.repository_id', '=', repositoryId)
     .where(tagAlive(nowMs()))
     .where('tag.hidden', '=', 0)
     .orderBy('tag.name')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ name: r.name, manifestDigest: r.digest, size: r.size, lastModifiedMs: r.start }));
+  return rows.map((r) => ({
+    name: r.name,
+    manifestDigest: r.digest,
+    size: r.size === null ? null : Number(r.size),
+    lastModifiedMs: Number(r.start),
+    expiresAtMs: r.expires === null ? null : Number(r.expires),
+  }));
 }
 
 function liveRepository(db: Kysely<Database>, repositoryId: number) {

@@ -49,6 +49,52 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
       .execute();
   }
 
+  async function repositoryId(repository: string): Promise<number> {
+    const [namespace, ...rest] = repository.split('/');
+    const row = await registry.ctx.db
+      .selectFrom('repository')
+      .innerJoin('namespace', 'namespace.id', 'repository.namespace_id')
+      .select('repository.id')
+      .where('namespace.name', '=', namespace!)
+      .where('repository.name', '=', rest.join('/'))
+      .where('repository.state', '!=', 'MARKED_FOR_DELETION')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async function newestTagStartSeconds(repository: string): Promise<number> {
+    const row = await registry.ctx.db
+      .selectFrom('tag')
+      .select((eb) => eb.fn.max('lifetime_start_ms').as('newest'))
+      .where('repository_id', '=', await repositoryId(repository))
+      .executeTakeFirstOrThrow();
+    return Math.floor(Number(row.newest) / 1000);
+  }
+
+  /** Pull and push log entries of the last week for a repository, as written by whoever wrote them. */
+  async function actionLogCount(id: number): Promise<number> {
+    const row = await registry.ctx.db
+      .selectFrom('log_entry')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('repository_id', '=', id)
+      .where('kind', 'in', ['pull_repo', 'push_repo'])
+      .where('datetime_ms', '>=', Date.now() - 7 * 24 * 3600 * 1000)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** The usage-log entries of one kind about a repository, newest last. */
+  async function logEntries(kind: string, id: number) {
+    const rows = await registry.ctx.db
+      .selectFrom('log_entry')
+      .selectAll()
+      .where('kind', '=', kind)
+      .where('repository_id', '=', id)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ ...r, metadata: JSON.parse(r.metadata) as Record<string, unknown> }));
+  }
+
   /** Creates alice/<prefix>-xxxx through the API and returns its path. */
   async function aliceRepository(prefix: string, visibility: 'public' | 'private' = 'private'): Promise<string> {
     const name = uniqueName(prefix);
@@ -260,22 +306,99 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
       expect(names(res)).not.toContain(privateRepo);
     });
 
-    it('last_modified is the newest tag start in seconds (null without tags); popularity is 0', async () => {
+    it('last_modified is the newest tag start in seconds (null without tags)', async () => {
       const before = Math.floor(Date.now() / 1000) - 120;
-      const res = await alice.get('/api/v1/repository?namespace=alice&last_modified=true&popularity=true');
+      const res = await alice.get('/api/v1/repository?namespace=alice&last_modified=true');
       const byPath = new Map(res.body.repositories.map((r: { name: string }) => [`alice/${r.name}`, r]));
-      const pushed = byPath.get(privateRepo) as { last_modified: number; popularity: number };
+      const pushed = byPath.get(privateRepo) as { last_modified: number; popularity?: number };
       expect(pushed.last_modified).toBeGreaterThan(before);
       expect(pushed.last_modified).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
-      expect(pushed.popularity).toBe(0);
+      expect(pushed.popularity).toBeUndefined();
       expect((byPath.get(emptyRepo) as { last_modified: unknown }).last_modified).toBeNull();
     });
 
-    it('starred=true lists nothing yet; anonymous starred is refused (400)', async () => {
-      const res = await alice.get('/api/v1/repository?starred=true');
+    it('last_modified moves to the newest push', async () => {
+      const repo = await aliceRepository('repushed-modified');
+      await v2('alice').pushImage(repo, 'v1', randomImage(1));
+      const firstStart = await newestTagStartSeconds(repo);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await v2('alice').pushImage(repo, 'v2', randomImage(1));
+      const secondStart = await newestTagStartSeconds(repo);
+      expect(secondStart).toBeGreaterThan(firstStart);
+      const res = await alice.get('/api/v1/repository?namespace=alice&last_modified=true');
+      const entry = res.body.repositories.find((r: { name: string }) => `alice/${r.name}` === repo);
+      expect(entry.last_modified).toBe(secondStart);
+    });
+
+    it('popularity counts the pulls and pushes of the last week from the usage logs, nothing else', async () => {
+      const repo = await aliceRepository('popular');
+      const quiet = await aliceRepository('quiet');
+      await v2('alice').pushImage(repo, 'latest', randomImage(1));
+      expect((await v2('alice').getManifest(repo, 'latest')).status).toBe(200);
+      await registry.ctx.usageLogs.flush();
+      const id = await repositoryId(repo);
+      const namespace = await namespaceId(registry, 'alice');
+      const day = 24 * 3600 * 1000;
+      const entry = (kind: 'pull_repo' | 'push_repo' | 'create_tag', atMs: number) => ({
+        kind,
+        namespaceId: namespace,
+        performerId: null,
+        repositoryId: id,
+        atMs,
+      });
+      // What the registry itself logged for the real push and pull (nothing if it does not log them).
+      const logged = await actionLogCount(id);
+      for (const e of [
+        entry('pull_repo', Date.now() - 1000),
+        entry('pull_repo', Date.now() - 2 * day),
+        entry('pull_repo', Date.now() - 6 * day),
+        entry('push_repo', Date.now() - 3 * day),
+        // Outside the week, and a kind that is not a pull or push: neither counts.
+        entry('pull_repo', Date.now() - 8 * day),
+        entry('create_tag', Date.now() - 1000),
+      ]) {
+        await registry.ctx.usageLogs.record(e);
+      }
+      const res = await alice.get('/api/v1/repository?namespace=alice&popularity=true');
+      expectStatus(res);
+      const byPath = new Map(res.body.repositories.map((r: { name: string }) => [`alice/${r.name}`, r]));
+      expect((byPath.get(repo) as { popularity: number }).popularity).toBe(logged + 4);
+      expect((byPath.get(quiet) as { popularity: number }).popularity).toBe(0);
+      expect((byPath.get(quiet) as { last_modified?: unknown }).last_modified).toBeUndefined();
+    });
+
+    it('starred=true lists the caller\'s starred repositories; anonymous starred is refused (400)', async () => {
+      const res = await carol.get('/api/v1/repository?starred=true');
       expectStatus(res);
       expect(res.body.repositories).toEqual([]);
+      const starredPublic = await aliceRepository('star-listed', 'public');
+      expectStatus(await carol.post('/api/v1/user/starred', { namespace: 'alice', repository: starredPublic.slice(6) }), 201);
+      const after = await carol.get('/api/v1/repository?starred=true');
+      expect(names(after)).toEqual([starredPublic]);
+      expect(after.body.repositories[0].is_starred).toBe(true);
+      // Stars are per user.
+      expect(names(await bob.get('/api/v1/repository?starred=true'))).toEqual([]);
       expectApiError(await anonymous.get('/api/v1/repository?starred=true'), 400);
+    });
+
+    it('is_starred marks the caller\'s stars in a namespace listing and is left out for anonymous callers', async () => {
+      expectStatus(await alice.post('/api/v1/user/starred', { namespace: 'alice', repository: publicRepo.slice(6) }), 201);
+      const res = await alice.get('/api/v1/repository?namespace=alice');
+      const byPath = new Map(res.body.repositories.map((r: { name: string }) => [`alice/${r.name}`, r]));
+      expect((byPath.get(publicRepo) as { is_starred: boolean }).is_starred).toBe(true);
+      expect((byPath.get(privateRepo) as { is_starred: boolean }).is_starred).toBe(false);
+      const bobs = await bob.get('/api/v1/repository?namespace=alice&public=true');
+      expect(bobs.body.repositories.find((r: { name: string }) => `alice/${r.name}` === publicRepo).is_starred).toBe(false);
+      const anonymousView = await anonymous.get('/api/v1/repository?namespace=alice&public=true');
+      expect(anonymousView.body.repositories[0]).not.toHaveProperty('is_starred');
+    });
+
+    it('repo_kind=application lists nothing (image repositories only); an unknown kind is 400', async () => {
+      const res = await alice.get('/api/v1/repository?namespace=alice&repo_kind=application');
+      expectStatus(res);
+      expect(res.body).toEqual({ repositories: [] });
+      expect(names(await alice.get('/api/v1/repository?namespace=alice&repo_kind=image'))).toContain(privateRepo);
+      expectApiError(await alice.get('/api/v1/repository?namespace=alice&repo_kind=helm'), 400);
     });
 
     it('an OAuth token without repo:read lists only public repositories', async () => {
@@ -305,6 +428,37 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
       expect([...names(first), ...names(second)]).toEqual(expected);
       // Another user paging through the same namespace sees none of bob's private repositories.
       expect(names(await alice.get(`/api/v1/repository?namespace=bob&next_page=${encodeURIComponent(first.body.next_page)}`))).toEqual([]);
+    });
+
+    it('walks public=true pages across namespaces with no repository twice and none missed', async () => {
+      const owners = ['walk-a', 'walk-b', 'walk-c'];
+      const expected: string[] = [];
+      for (const ownerName of owners) {
+        await registry.createUser(ownerName, PASSWORD);
+        const owner = (await findNamespace(registry.ctx.db, ownerName))!;
+        for (let i = 0; i < 70; i++) {
+          const name = `w-${String(i).padStart(3, '0')}`;
+          await createRepositoryWithPermissions(registry.ctx.db, { namespace: owner, name, visibility: 'public', creatorId: owner.id });
+          expected.push(`${ownerName}/${name}`);
+        }
+        // Private ones in between must not show to others, nor shift the pages.
+        await createRepositoryWithPermissions(registry.ctx.db, { namespace: owner, name: 'w-050x', visibility: 'private', creatorId: owner.id });
+      }
+      const seen: string[] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const res = await bob.get(`/api/v1/repository?public=true${token ? `&next_page=${encodeURIComponent(token)}` : ''}`);
+        expectStatus(res);
+        expect(res.body.repositories.length).toBeLessThanOrEqual(100);
+        seen.push(...names(res));
+        token = res.body.next_page;
+        pages++;
+      } while (token && pages < 50);
+      expect(pages).toBeGreaterThan(2);
+      const walked = seen.filter((p) => p.startsWith('walk-'));
+      expect(walked).toEqual(expected);
+      expect(new Set(seen).size).toBe(seen.length);
     });
 
     it.each([
@@ -345,6 +499,68 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
         is_free_account: true,
       });
       expect(typeof res.body.tag_expiration_s).toBe('number');
+    });
+
+    it('lists live tags with size, last_modified, expiration and digest; not deleted or expired ones', async () => {
+      const repo = await aliceRepository('tagged');
+      await v2('alice').pushImage(repo, 'keep', randomImage(1));
+      await v2('alice').pushImage(repo, 'expiring', randomImage(1));
+      await v2('alice').pushImage(repo, 'expired', randomImage(1));
+      const id = await repositoryId(repo);
+      const inAnHour = Date.now() + 3600_000;
+      await registry.ctx.db.updateTable('tag').set({ expires_at_ms: inAnHour }).where('repository_id', '=', id).where('name', '=', 'expiring').execute();
+      await registry.ctx.db.updateTable('tag').set({ expires_at_ms: Date.now() - 1000 }).where('repository_id', '=', id).where('name', '=', 'expired').execute();
+      const res = await alice.get(`/api/v1/repository/${repo}`);
+      expectStatus(res);
+      expect(Object.keys(res.body.tags).sort()).toEqual(['expiring', 'keep']);
+      expect(res.body.tags.keep).toEqual({
+        name: 'keep',
+        size: expect.any(Number),
+        last_modified: expect.stringMatching(/ -0000$/),
+        manifest_digest: expect.stringMatching(/^sha256:/),
+      });
+      expect(res.body.tags.keep.size).toBeGreaterThan(0);
+      expect(new Date(res.body.tags.expiring.expiration).getTime()).toBe(Math.floor(inAnHour / 1000) * 1000);
+      expect(res.body.stats).toBeUndefined();
+    });
+
+    it('includeStats gives pulls and pushes per day for the last 92 days, oldest first, zeros on quiet days', async () => {
+      const repo = await aliceRepository('stats');
+      const id = await repositoryId(repo);
+      const namespace = await namespaceId(registry, 'alice');
+      const day = 24 * 3600 * 1000;
+      const today = Math.floor(Date.now() / day) * day;
+      const record = (kind: 'pull_repo' | 'push_repo' | 'set_repo_description', atMs: number) =>
+        registry.ctx.usageLogs.record({ kind, namespaceId: namespace, performerId: null, repositoryId: id, atMs });
+      await record('pull_repo', today + 1);
+      await record('push_repo', today + 2);
+      await record('set_repo_description', today + 3);
+      await record('pull_repo', today - 3 * day + 5);
+      await record('pull_repo', today - 200 * day);
+      const res = await alice.get(`/api/v1/repository/${repo}?includeStats=true&includeTags=false`);
+      expectStatus(res);
+      const stats = res.body.stats as Array<{ date: string; count: number }>;
+      expect(stats).toHaveLength(92);
+      const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+      expect(stats.at(-1)).toEqual({ date: iso(today), count: 2 });
+      expect(stats[0]!.date).toBe(iso(today - 91 * day));
+      expect(stats.find((s) => s.date === iso(today - 3 * day))!.count).toBe(1);
+      expect(stats.reduce((sum, s) => sum + s.count, 0)).toBe(3);
+      expect(res.body.tags).toBeUndefined();
+    });
+
+    it('is_starred follows the caller\'s star', async () => {
+      const repo = await aliceRepository('starry', 'public');
+      expect((await bob.get(`/api/v1/repository/${repo}`)).body.is_starred).toBe(false);
+      expectStatus(await bob.post('/api/v1/user/starred', { namespace: 'alice', repository: repo.slice(6) }), 201);
+      expect((await bob.get(`/api/v1/repository/${repo}`)).body.is_starred).toBe(true);
+      expect((await alice.get(`/api/v1/repository/${repo}`)).body.is_starred).toBe(false);
+      expect((await anonymous.get(`/api/v1/repository/${repo}`)).body.is_starred).toBe(false);
+    });
+
+    it('refuses a malformed includeStats (400)', async () => {
+      const repo = await aliceRepository('badstats');
+      expectApiError(await alice.get(`/api/v1/repository/${repo}?includeStats=maybe`), 400);
     });
 
     it('reports can_write for a writer and leaves out tags on includeTags=false', async () => {
@@ -511,6 +727,48 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
       const writeToken = await tokenClient(registry, 'alice', ['repo:write']);
       expectApiError(await writeToken.put(`/api/v1/repository/${repo}/changestate`, { state: 'READ_ONLY' }), 403);
       expect((await alice.get(`/api/v1/repository/${repo}`)).body.state).toBe('NORMAL');
+    });
+  });
+
+  describe('usage logs of repository writes', () => {
+    it('create, description, visibility, state and delete each log Quay\'s kind and metadata, with performer and address', async () => {
+      const name = uniqueName('audited');
+      const repo = `alice/${name}`;
+      expectStatus(await alice.post('/api/v1/repository', { repository: name, visibility: 'private', description: '' }), 201);
+      const id = await repositoryId(repo);
+      expectStatus(await alice.put(`/api/v1/repository/${repo}`, { description: 'about it' }));
+      expectStatus(await alice.post(`/api/v1/repository/${repo}/changevisibility`, { visibility: 'public' }));
+      expectStatus(await alice.put(`/api/v1/repository/${repo}/changestate`, { state: 'READ_ONLY' }));
+      expect((await alice.delete(`/api/v1/repository/${repo}`)).status).toBe(204);
+
+      const aliceId = await namespaceId(registry, 'alice');
+      const base = { repo: name, namespace: 'alice' };
+      const expectations: Array<[string, Record<string, unknown>]> = [
+        ['create_repo', base],
+        ['set_repo_description', { ...base, description: 'about it' }],
+        ['change_repo_visibility', { ...base, visibility: 'public' }],
+        ['change_repo_state', { ...base, state_changed: 'READ_ONLY' }],
+        ['delete_repo', base],
+      ];
+      for (const [kind, metadata] of expectations) {
+        const entries = await logEntries(kind, id);
+        expect(entries, kind).toHaveLength(1);
+        expect(entries[0]!.metadata, kind).toEqual(metadata);
+        expect(entries[0]!.performer_id, kind).toBe(aliceId);
+        expect(entries[0]!.account_id, kind).toBe(aliceId);
+        expect(entries[0]!.ip, kind).toBeTruthy();
+      }
+    });
+
+    it('a refused write logs nothing', async () => {
+      const repo = await aliceRepository('unaudited');
+      const id = await repositoryId(repo);
+      expectApiError(await bob.put(`/api/v1/repository/${repo}`, { description: 'x' }), 403);
+      expectApiError(await bob.post(`/api/v1/repository/${repo}/changevisibility`, { visibility: 'public' }), 403);
+      expectApiError(await alice.put(`/api/v1/repository/${repo}/changestate`, { state: 'BOGUS' }), 400);
+      expect(await logEntries('set_repo_description', id)).toEqual([]);
+      expect(await logEntries('change_repo_visibility', id)).toEqual([]);
+      expect(await logEntries('change_repo_state', id)).toEqual([]);
     });
   });
 
