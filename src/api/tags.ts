@@ -105,8 +105,7 @@ function jsonString(call: ApiCall<unknown, unknown>, status: number, value: stri
 function tagView(entry: TagHistoryEntry, children: ChildPresence | undefined): Record<string, unknown> {
   const startS = Math.floor(entry.startMs / 1000);
   const endS = entry.endMs === null ? null : Math.floor(entry.endMs / 1000);
-  // Quayside keeps no reversion flag: a restored tag's row looks like any other.
-  const view: Record<string, unknown> = { name: entry.name, reversion: false };
+  const view: Record<string, unknown> = { name: entry.name, reversion: entry.reversion };
   if (startS > 0) view['start_ts'] = startS;
   if (endS !== null && endS > 0) view['end_ts'] = endS;
   view['manifest_digest'] = entry.manifestDigest;

@@ -217,6 +217,8 @@ export interface TagTable {
    * readers use tagAlive() from model/tags.ts rather than testing lifetime_end_ms alone.
    */
   expires_at_ms: Generated<number | null>;
+  /** 1 when the time machine created this row by restoring an earlier manifest. */
+  reversion: Generated<number>;
 }
 
 export interface UploadTable {

@@ -33,6 +33,8 @@ export interface TagHistoryEntry {
   isManifestList: boolean;
   /** Compressed size of the layers; null for manifest lists. */
   size: number | null;
+  /** The row restored an earlier manifest (the time machine). */
+  reversion: boolean;
 }
 
 function escapeLike(value: string): string {
@@ -78,6 +80,7 @@ export async function listTagHistory(
       'tag.lifetime_start_ms as start',
       'tag.lifetime_end_ms as end',
       'tag.expires_at_ms as expires',
+      'tag.reversion as reversion',
       'manifest.id as manifestId',
       'manifest.digest as digest',
       'manifest.media_type as mediaType',
@@ -99,6 +102,7 @@ export async function listTagHistory(
       manifestDigest: row.digest,
       isManifestList,
       size: isManifestList || row.size === null ? null : Number(row.size),
+      reversion: Number(row.reversion) === 1,
     };
   });
   return { entries, hasMore: rows.length > query.limit };
@@ -227,7 +231,7 @@ export async function restoreTag(
       await trx.updateTable('manifest').set({ deleted_at: null }).where('id', '=', manifest.id).execute();
     }
     const expiresAfterMs = await labelledTagLifetimeMs(trx, manifest.id, isIndexMediaType(manifest.media_type));
-    await moveTag(trx, repo.id, name, manifest.id, { expiresAfterMs });
+    await moveTag(trx, repo.id, name, manifest.id, { expiresAfterMs, reversion: true });
   });
 }
 

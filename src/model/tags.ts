@@ -33,6 +33,8 @@ export function validateTagName(name: string): void {
 export interface MoveTagOptions {
   /** The new row expires this long after it starts (the quay.expires-after label); none when absent or null. */
   expiresAfterMs?: number | null;
+  /** The new row restores an earlier manifest (the time machine). */
+  reversion?: boolean;
 }
 
 /**
@@ -69,6 +71,7 @@ export async function moveTag(
       lifetime_end_ms: null,
       hidden: 0,
       expires_at_ms: options.expiresAfterMs ? now + options.expiresAfterMs : null,
+      reversion: options.reversion ? 1 : 0,
     })
     .execute();
 }

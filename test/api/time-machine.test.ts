@@ -73,6 +73,7 @@ describe.each(testDialects())('time machine (%s)', (dialect) => {
     const history = await alice.get(`/api/v1/repository/${path}/tag/?specificTag=latest`);
     expect(history.body.tags.map((t: { manifest_digest: string }) => t.manifest_digest)).toEqual([v1, second, v1]);
     expect(history.body.tags[0]).not.toHaveProperty('end_ts');
+    expect(history.body.tags.map((t: { reversion: boolean }) => t.reversion)).toEqual([true, false, false]);
     const logs = await registry.ctx.usageLogs.listPage(
       { startMs: 0, endMs: Date.now() + 60_000, repositoryId: await repositoryId(path) },
       undefined,
