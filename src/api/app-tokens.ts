@@ -12,11 +12,11 @@ import {
   revealAppToken,
   revokeAppToken,
 } from '../model/app-tokens.js';
+import { formatQuayDate } from '../model/quay-date.js';
 import { parseDurationSeconds } from '../model/users.js';
 import type { ApiRouter } from './router.js';
 import { requireFreshLogin } from './session.js';
 import { logApiAction } from './usage-log.js';
-import { formatQuayDate } from './views.js';
 
 /**
  * Application-specific tokens of the signed-in user (Quay's endpoints/api/appspecifictokens.py):

@@ -2,11 +2,12 @@ import { type Static, Type as T } from '@sinclair/typebox';
 import { authorizeNamespaceAdmin, authorizeSignedIn, organizationRole } from '../auth/authorize.js';
 import type { TeamRole } from '../db/tables.js';
 import { Denied, Invalid, Unauthorized } from '../errors.js';
+import { accountAvatar } from '../model/avatars.js';
 import type { Namespace } from '../model/namespaces.js';
 import { findSearchNamespace, robotsByPrefix, teamsByPrefix, usersByPrefix } from '../model/permissions.js';
 import { organizationMemberIds } from '../model/teams.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { accountAvatar, teamEntityView, userEntityView } from './views.js';
+import { teamEntityView, userEntityView } from './views.js';
 
 /**
  * Quay's entity search (endpoints/api/search.py EntitySearch): the users, robots, teams and

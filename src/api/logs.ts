@@ -13,15 +13,17 @@ import { Denied, Invalid, NotFound } from '../errors.js';
 import { mailingConfigured } from '../mail/mailer.js';
 import { nowMs } from '../model/clock.js';
 import { findLogExportFile, queueLogExport } from '../model/log-exports.js';
+import { aggregatedLogView, usageLogViews } from '../model/log-rendering.js';
 import { findNamespace, type Namespace } from '../model/namespaces.js';
+import { formatQuayDate } from '../model/quay-date.js';
 import { parseRepositoryPath, type RepositoryRef } from '../model/repositories.js';
 import type { UsageLogFilter, UsageLogPosition } from '../model/usage-logs.js';
+import { allowedOutboundUrl } from '../net/outbound-url.js';
 import { apiBaseUrl, sendApiError } from './errors.js';
-import { aggregatedLogView, usageLogViews } from './log-views.js';
+import { encodePageToken, invalidPageToken, pageTokenFields } from './page-token.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { requireFreshLogin } from './session.js';
 import { logApiAction } from './usage-log.js';
-import { formatQuayDate } from './views.js';
 
 /**
  * Quay's usage-log resources (endpoints/api/logs.py and the superuser ones): list a repository's,
@@ -110,21 +112,13 @@ function logsRange(query: RangeQueryValue): LogsRange {
 
 // ---- next_page tokens -------------------------------------------------------------------------
 
-function encodePageToken(position: UsageLogPosition): string {
-  return Buffer.from(JSON.stringify({ d: position.datetimeMs, i: position.id }), 'utf8').toString('base64url');
+function encodeLogPageToken(position: UsageLogPosition): string {
+  return encodePageToken({ d: position.datetimeMs, i: position.id });
 }
 
-function decodePageToken(token: string): UsageLogPosition {
-  const invalid = new Invalid('input', 'next_page is not a valid page token');
-  if (!/^[A-Za-z0-9_-]+$/.test(token)) throw invalid;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
-  const { d, i } = (parsed ?? {}) as { d?: unknown; i?: unknown };
-  if (!Number.isSafeInteger(d) || !Number.isSafeInteger(i)) throw invalid;
+function decodeLogPageToken(token: string): UsageLogPosition {
+  const { d, i } = pageTokenFields(token);
+  if (!Number.isSafeInteger(d) || !Number.isSafeInteger(i)) throw invalidPageToken();
   return { datetimeMs: d as number, id: i as number };
 }
 
@@ -184,14 +178,14 @@ async function performerFilter(ctx: AppContext, name: string | undefined): Promi
 async function listLogs(call: ApiCall<unknown, ListQueryValue>, resolveScope: ScopeResolver) {
   const scope = await resolveScope(call);
   const range = logsRange(call.query);
-  const after = call.query.next_page === undefined ? undefined : decodePageToken(call.query.next_page);
+  const after = call.query.next_page === undefined ? undefined : decodeLogPageToken(call.query.next_page);
   const body: Record<string, unknown> = { start_time: formatQuayDate(range.startMs), end_time: formatQuayDate(range.endMs) };
   const performerId = await performerFilter(call.ctx, call.query.performer);
   if (performerId === null) return { ...body, logs: [] };
   const filter: UsageLogFilter = { ...scope.filter, ...range, ...(performerId === undefined ? {} : { performerId }) };
   const page = await call.ctx.usageLogs.listPage(filter, after, LOGS_PER_PAGE);
   body['logs'] = await usageLogViews(call.ctx.db, page.entries, { includeNamespace: scope.includeNamespace });
-  if (page.next) body['next_page'] = encodePageToken(page.next);
+  if (page.next) body['next_page'] = encodeLogPageToken(page.next);
   return body;
 }
 
@@ -225,7 +219,7 @@ function exportLogMetadata(target: ExportTarget, body: ExportBodyValue): Record<
 
 function validateExportRequest(ctx: AppContext, body: ExportBodyValue): void {
   const url = body.callback_url;
-  if (url && (!/^https?:\/\/[^\s/]+/.test(url) || !URL.canParse(url))) throw new Invalid('input', 'Invalid callback URL');
+  if (url && !allowedOutboundUrl(ctx.config, url)) throw new Invalid('input', 'Invalid callback URL');
   const email = body.callback_email;
   if (email && !/^[^@\s]+@[^@\s]+$/.test(email)) throw new Invalid('input', 'Invalid callback e-mail');
   if (email && !mailingConfigured(ctx.config)) {

@@ -13,11 +13,11 @@ import {
   type ManifestLabel,
 } from '../model/labels.js';
 import { findAvailableManifest, type ManifestDetails } from '../model/manifests.js';
+import { formatQuayDate } from '../model/quay-date.js';
 import type { RepositoryWithNamespace } from '../model/repositories.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { changeableRepository, readableRepository } from './tags.js';
 import { logApiAction } from './usage-log.js';
-import { formatQuayDate } from './views.js';
 
 /**
  * Quay's manifest resource (endpoints/api/manifest.py): a manifest with its layers, and its labels

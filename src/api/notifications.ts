@@ -13,6 +13,7 @@ import {
   setUserNotificationDismissed,
   type UserNotification,
 } from '../model/notifications.js';
+import { formatQuayDate } from '../model/quay-date.js';
 import type { RepositoryWithNamespace } from '../model/repositories.js';
 import { queueNotificationDelivery } from '../model/repository-events.js';
 import { repositoryEventData } from '../notifications/event-data.js';
@@ -21,7 +22,6 @@ import { notificationMethod } from '../notifications/index.js';
 import { authorizedRepository } from './repositories.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { logApiAction } from './usage-log.js';
-import { formatQuayDate } from './views.js';
 
 /**
  * Quay's repository notifications (endpoints/api/repositorynotification.py): create, list, get,

@@ -9,6 +9,7 @@ import {
 } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
 import { Invalid } from '../errors.js';
+import { type AvatarView, avatarView } from '../model/avatars.js';
 import {
   createAccessToken,
   findApplicationByClientId,
@@ -21,7 +22,6 @@ import {
 import { apiBaseUrl, apiErrorBody } from './errors.js';
 import type { ApiRouter } from './router.js';
 import { logApiAction } from './usage-log.js';
-import { type AvatarView, avatarView } from './views.js';
 
 /**
  * OAuth access tokens with chosen scopes, as Quay's "Generate Token" issues them: the implicit

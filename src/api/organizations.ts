@@ -8,6 +8,7 @@ import {
 } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
 import { Invalid, NotFound } from '../errors.js';
+import { accountAvatar, type AvatarView, teamAvatar } from '../model/avatars.js';
 import { type AccountSummary, findNamespace, type Namespace } from '../model/namespaces.js';
 import {
   createOrganization,
@@ -20,10 +21,10 @@ import {
 } from '../model/organizations.js';
 import { parseRobotName } from '../model/robots.js';
 import { changeAdministrators, listTeamSummaries, type TeamSummary } from '../model/teams.js';
-import { parseDurationSeconds, validateEmail } from '../model/users.js';
+import { requestedTagExpiration, validateEmail } from '../model/users.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { logApiAction } from './usage-log.js';
-import { accountAvatar, type AvatarView, namedTeamView, teamAvatar } from './views.js';
+import { namedTeamView } from './views.js';
 
 /**
  * Organizations (Quay's endpoints/api/organization.py): create, view, change and delete an
@@ -93,14 +94,6 @@ async function organizationView(
     view['is_free_account'] = true;
   }
   return view;
-}
-
-/** Converts tag_expiration_s, which must be one of the configured TAG_EXPIRATION_OPTIONS. */
-function allowedTagExpiration(ctx: AppContext, seconds: number): number {
-  const options = ctx.config.TAG_EXPIRATION_OPTIONS;
-  if (options.some((option) => parseDurationSeconds(option) === seconds)) return seconds;
-  const allowed = options.map((option) => `${parseDurationSeconds(option)} (${option})`).join(', ');
-  throw new Invalid('input', `tag_expiration_s must be one of ${allowed}`);
 }
 
 // ---- members ----------------------------------------------------------------------------------
@@ -244,7 +237,7 @@ function registerOrganizationRoutes(router: ApiRouter): void {
       const organization = await authorizeOrganization(ctx, actor, orgName(call), 'admin');
       const updated = await updateOrganization(ctx.db, organization, {
         email: body.email,
-        tagExpirationS: body.tag_expiration_s === undefined ? undefined : allowedTagExpiration(ctx, body.tag_expiration_s),
+        tagExpirationS: requestedTagExpiration(ctx.config, body.tag_expiration_s),
       });
       await logOrganizationChanges(call, organization, updated);
       return organizationView(ctx, updated, await organizationViewScope(ctx, actor, updated));

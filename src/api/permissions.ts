@@ -1,6 +1,7 @@
 import { Type as T } from '@sinclair/typebox';
 import type { RepositoryRole } from '../db/tables.js';
 import { NotFound } from '../errors.js';
+import { teamAvatar } from '../model/avatars.js';
 import {
   findPermissionAccount,
   getTeamPermission,
@@ -20,7 +21,7 @@ import { organizationMemberIds } from '../model/teams.js';
 import { authorizedRepository } from './repositories.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { logApiAction } from './usage-log.js';
-import { roleHolderView, teamAvatar } from './views.js';
+import { roleHolderView } from './views.js';
 
 /**
  * Quay's repository permission resources (endpoints/api/permission.py): the roles users, robots

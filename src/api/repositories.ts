@@ -8,9 +8,10 @@ import {
 import type { RepositoryRole } from '../db/tables.js';
 import { Conflict, Denied, Invalid, NotFound, Unauthorized } from '../errors.js';
 import { repositoryRoleAtLeast } from '../model/access.js';
-import { findNamespace, findNamespaceById } from '../model/namespaces.js';
-import { parseRepositoryPath, type RepositoryRef, type RepositoryWithNamespace } from '../model/repositories.js';
 import { nowMs } from '../model/clock.js';
+import { findNamespace, findNamespaceById } from '../model/namespaces.js';
+import { formatQuayDate } from '../model/quay-date.js';
+import { parseRepositoryPath, type RepositoryRef, type RepositoryWithNamespace } from '../model/repositories.js';
 import {
   isSettableRepositoryState,
   liveTagSummaries,
@@ -32,9 +33,9 @@ import {
   starredAmong,
 } from '../model/repository-listing.js';
 import { isStarred } from '../model/stars.js';
+import { encodePageToken, invalidPageToken, pageTokenFields } from './page-token.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { logApiAction } from './usage-log.js';
-import { formatQuayDate } from './views.js';
 
 /**
  * Quay's repository resource (endpoints/api/repository.py): list, create, get, update the
@@ -49,7 +50,6 @@ const DAY_MS = 24 * 3600 * 1000;
 /** Quay shows at most this many tags in a repository's view. */
 const MAX_TAGS_IN_VIEW = 500;
 const MAX_DESCRIPTION_LENGTH = 100_000;
-const MAX_PAGE_TOKEN_LENGTH = 2048;
 
 const Visibility = T.Union([T.Literal('public'), T.Literal('private')]);
 
@@ -104,21 +104,13 @@ export async function authorizedRepository(
 
 // ---- next_page tokens -------------------------------------------------------------------------
 
-export function encodePageToken(position: RepositoryListPosition): string {
-  return Buffer.from(JSON.stringify({ ns: position.namespace, n: position.name }), 'utf8').toString('base64url');
+export function encodeRepositoryPageToken(position: RepositoryListPosition): string {
+  return encodePageToken({ ns: position.namespace, n: position.name });
 }
 
-export function decodePageToken(token: string): RepositoryListPosition {
-  const invalid = new Invalid('input', 'next_page is not a valid page token');
-  if (token.length > MAX_PAGE_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token)) throw invalid;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
-  const { ns, n } = (parsed ?? {}) as { ns?: unknown; n?: unknown };
-  if (typeof ns !== 'string' || typeof n !== 'string' || ns.length > 255 || n.length > 255) throw invalid;
+export function decodeRepositoryPageToken(token: string): RepositoryListPosition {
+  const { ns, n } = pageTokenFields(token);
+  if (typeof ns !== 'string' || typeof n !== 'string' || ns.length > 255 || n.length > 255) throw invalidPageToken();
   return { namespace: ns, name: n };
 }
 
@@ -216,7 +208,7 @@ async function listRepositories(call: ApiCall<unknown, Static<typeof ListQuery>>
   if (!query.namespace && !query.starred && !query.public) {
     throw new Invalid('input', 'namespace, starred or public are required for this API call');
   }
-  const after = query.next_page === undefined ? undefined : decodePageToken(query.next_page);
+  const after = query.next_page === undefined ? undefined : decodeRepositoryPageToken(query.next_page);
   const starrer = starringId(call);
   if (query.starred && starrer === undefined) throw new Invalid('input', 'starred needs a signed-in user');
   const scope = await apiRepositoryListScope(ctx, call.actor);
@@ -245,7 +237,7 @@ async function listRepositories(call: ApiCall<unknown, Static<typeof ListQuery>>
     return view;
   });
   const body: Record<string, unknown> = { repositories };
-  if (page.next) body['next_page'] = encodePageToken(page.next);
+  if (page.next) body['next_page'] = encodeRepositoryPageToken(page.next);
   return body;
 }
 

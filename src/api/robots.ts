@@ -7,6 +7,7 @@ import {
 } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
 import type { Namespace } from '../model/namespaces.js';
+import { formatQuayDate } from '../model/quay-date.js';
 import { robotCredentials } from '../model/robot-credentials.js';
 import {
   createRobot,
@@ -24,7 +25,7 @@ import {
 import { registryService } from '../registry/service.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { logApiAction } from './usage-log.js';
-import { formatQuayDate, namedTeamView } from './views.js';
+import { namedTeamView } from './views.js';
 
 /**
  * Robot accounts of the signed-in user (/api/v1/user/robots…) and of organizations

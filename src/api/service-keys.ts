@@ -2,6 +2,7 @@ import { Type as T } from '@sinclair/typebox';
 import { isSuperuserAccount } from '../auth/credentials.js';
 import type { AppContext } from '../context.js';
 import { Invalid, NotFound } from '../errors.js';
+import { avatarView } from '../model/avatars.js';
 import { nowMs } from '../model/clock.js';
 import { findNamespaceById } from '../model/namespaces.js';
 import {
@@ -19,7 +20,6 @@ import {
 import type { ApiCall, ApiRouter } from './router.js';
 import { superuserReading, superuserWriting } from './superuser-access.js';
 import { logApiAction } from './usage-log.js';
-import { avatarView } from './views.js';
 
 /**
  * Service keys in the superuser panel (Quay's endpoints/api/superuser.py): list, create (the new

@@ -4,7 +4,7 @@ import { Invalid, NotFound } from '../errors.js';
 import { findRepository, parseRepositoryPath, type RepositoryRef } from '../model/repositories.js';
 import { listRepositoriesPage } from '../model/repository-listing.js';
 import { isStarred, starRepository, unstarRepository } from '../model/stars.js';
-import { decodePageToken, encodePageToken, repositoryParam } from './repositories.js';
+import { decodeRepositoryPageToken, encodeRepositoryPageToken, repositoryParam } from './repositories.js';
 import type { ApiCall, ApiRouter } from './router.js';
 
 /**
@@ -25,7 +25,7 @@ const StarBody = T.Object({
 
 async function listStarred(call: ApiCall<unknown, Static<typeof ListQuery>>) {
   const user = authorizeOwnAccount(call.actor, 'user:admin');
-  const after = call.query.next_page === undefined ? undefined : decodePageToken(call.query.next_page);
+  const after = call.query.next_page === undefined ? undefined : decodeRepositoryPageToken(call.query.next_page);
   // A repository the user can no longer read stays starred but is not shown.
   const scope = (await repositoryListScope(call.ctx, call.actor)) ?? { all: false, namespaceIds: [] };
   const page = await listRepositoriesPage(call.ctx.db, { scope, starredBy: user.id, includePublic: true, after, limit: PAGE_SIZE });
@@ -37,7 +37,7 @@ async function listStarred(call: ApiCall<unknown, Static<typeof ListQuery>>) {
       is_public: r.visibility === 'public',
     })),
   };
-  if (page.next) body['next_page'] = encodePageToken(page.next);
+  if (page.next) body['next_page'] = encodeRepositoryPageToken(page.next);
   return body;
 }
 

@@ -5,7 +5,7 @@ import type { ApiCall } from './router.js';
 import { requireFreshLogin } from './session.js';
 
 /**
- * The gate of the superuser panel's endpoints (organizations, service keys, registry size,
+ * The gate of the superuser panel's endpoints (users, organizations, service keys, registry size,
  * global messages): FEATURE_SUPER_USERS on (else 404, as Quay hides them), then authorize.ts's
  * superuser decision, then Quay's fresh-login rule where the endpoint has it.
  */

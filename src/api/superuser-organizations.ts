@@ -1,27 +1,22 @@
 import { Type as T } from '@sinclair/typebox';
 import { isSuperuserAccount } from '../auth/credentials.js';
 import { Invalid } from '../errors.js';
+import { accountAvatar } from '../model/avatars.js';
 import type { Namespace } from '../model/namespaces.js';
 import { getOrganization, markOrganizationForDeletion } from '../model/organizations.js';
-import { listOrganizationsPage, renameOrganization, takeOwnership } from '../model/superuser-namespaces.js';
+import { listNamespacesPage, renameOrganization, takeOwnership } from '../model/superuser-namespaces.js';
 import { findUser } from '../model/users.js';
+import { namePageQuery, namePageRequest, withNextPage } from './name-paging.js';
 import type { ApiRouter } from './router.js';
 import { superuserReading, superuserWriting } from './superuser-access.js';
 import { logApiAction } from './usage-log.js';
-import { accountAvatar } from './views.js';
 
 /**
  * Superuser management of organizations (Quay's endpoints/api/superuser.py): list every
  * organization, rename or delete one, and take ownership of an organization or a user account.
  */
 
-const MAX_PAGE_LIMIT = 100;
-const MAX_PAGE_TOKEN_LENGTH = 1024;
-
-const ListQuery = T.Object({
-  limit: T.Optional(T.Integer({ minimum: 1, description: 'Organizations per page, at most 100; all of them when absent.' })),
-  next_page: T.Optional(T.String({ description: 'The page token from the previous page.' })),
-});
+const ListQuery = T.Object(namePageQuery('Organizations'));
 
 const UpdateOrganizationBody = T.Object({
   name: T.Optional(T.String({ maxLength: 255, description: 'The new name for the organization.' })),
@@ -30,24 +25,6 @@ const UpdateOrganizationBody = T.Object({
 /** Quay's superuser view of an organization. */
 function organizationView(organization: Namespace) {
   return { name: organization.name, email: organization.email, avatar: accountAvatar(organization) };
-}
-
-function encodePageToken(afterName: string): string {
-  return Buffer.from(JSON.stringify({ n: afterName }), 'utf8').toString('base64url');
-}
-
-function decodePageToken(token: string): string {
-  const invalid = new Invalid('input', 'next_page is not a valid page token');
-  if (token.length > MAX_PAGE_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token)) throw invalid;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
-  const after = (parsed as { n?: unknown } | null)?.n;
-  if (typeof after !== 'string' || after.length > 255) throw invalid;
-  return after;
 }
 
 export function registerSuperuserOrganizationRoutes(router: ApiRouter): void {
@@ -60,14 +37,8 @@ export function registerSuperuserOrganizationRoutes(router: ApiRouter): void {
     query: ListQuery,
     async handler(call) {
       await superuserReading(call, { freshLogin: true });
-      const { limit, next_page: nextPage } = call.query;
-      if (limit !== undefined && limit > MAX_PAGE_LIMIT) throw new Invalid('input', `Page limit cannot be above ${MAX_PAGE_LIMIT}`);
-      const after = nextPage === undefined ? undefined : decodePageToken(nextPage);
-      // Without a limit Quay answers with every organization, whatever the token says.
-      const page = await listOrganizationsPage(call.ctx.db, limit === undefined ? {} : { after, limit });
-      const body: Record<string, unknown> = { organizations: page.organizations.map(organizationView) };
-      if (page.nextAfter !== undefined) body['next_page'] = encodePageToken(page.nextAfter);
-      return body;
+      const page = await listNamespacesPage(call.ctx.db, { kind: 'organization', ...namePageRequest(call.query) });
+      return withNextPage({ organizations: page.namespaces.map(organizationView) }, page.nextAfter);
     },
   });
 

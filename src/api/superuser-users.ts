@@ -1,30 +1,30 @@
 import { Type as T } from '@sinclair/typebox';
-import { authorizeSuperuser } from '../auth/authorize.js';
 import { isSuperuserAccount } from '../auth/credentials.js';
 import { randomText, UPPER_CASE_LETTERS_AND_DIGITS } from '../auth/random-text.js';
 import type { AppContext } from '../context.js';
 import { Invalid, NotFound } from '../errors.js';
+import { avatarView } from '../model/avatars.js';
 import type { Namespace } from '../model/namespaces.js';
+import { listNamespacesPage } from '../model/superuser-namespaces.js';
 import {
   changeUserEmail,
   changeUserPassword,
   createUser,
   deleteUserAccount,
   findUser,
-  listUsers,
   setUserEnabled,
   validatePassword,
 } from '../model/users.js';
-import type { ApiActor } from './authenticate.js';
-import type { ApiCall, ApiRouter } from './router.js';
-import { requireFreshLogin } from './session.js';
+import { namePageQuery, namePageRequest, withNextPage } from './name-paging.js';
+import type { ApiRouter } from './router.js';
+import { superuserReading, superuserWriting } from './superuser-access.js';
 import { logApiAction } from './usage-log.js';
-import { avatarView } from './views.js';
 
 /**
  * Superuser user management (Quay's endpoints/api/superuser.py): list, create, inspect, change,
- * disable and delete user accounts. Needs FEATURE_SUPER_USERS, a superuser, the super:user scope
- * for OAuth tokens, and (as in Quay) a fresh login for sessions.
+ * disable and delete user accounts. Needs FEATURE_SUPER_USERS, a superuser (global read-only
+ * superusers may list and inspect), the super:user scope for OAuth tokens, and (as in Quay) a
+ * fresh login for sessions.
  *
  * `encrypted_password`, which Quay returns for its encrypted-CLI-password feature, is the password
  * sealed with DATABASE_SECRET_KEY. Quayside does not accept it as a credential: it is there so that
@@ -51,34 +51,20 @@ async function managedUserView(ctx: AppContext, user: Namespace) {
   };
 }
 
-function authorizeUserManagement(ctx: AppContext, actor: ApiActor): void {
-  if (!ctx.config.FEATURE_SUPER_USERS) throw new NotFound('user', 'superuser endpoints are disabled (FEATURE_SUPER_USERS)');
-  authorizeSuperuser(actor);
-}
-
-/** A superuser who has signed in recently (or uses an OAuth token with super:user). */
-async function authorizeManagingUsers(call: ApiCall<unknown, unknown>): Promise<void> {
-  authorizeUserManagement(call.ctx, call.actor);
-  await requireFreshLogin(call);
-}
-
 async function managedUser(ctx: AppContext, username: string): Promise<Namespace> {
   const user = await findUser(ctx.db, username);
   if (!user) throw new NotFound('user', `user ${username} not found`);
   return user;
 }
 
-/** The acting superuser's name, which Quay records in the metadata of its user-management entries. */
-function superuserName(call: ApiCall<unknown, unknown>): string | null {
-  const { principal } = call.actor;
-  return principal.kind === 'anonymous' ? null : principal.name;
-}
-
 function refuseUnlessDatabaseAuth(ctx: AppContext, what: string): void {
   if (ctx.config.AUTHENTICATION_TYPE !== 'Database') throw new Invalid('input', `${what} is only possible when AUTHENTICATION_TYPE is Database`);
 }
 
-const ListQuery = T.Object({ disabled: T.Boolean({ default: true }) });
+const ListQuery = T.Object({
+  disabled: T.Boolean({ default: true, description: 'If false, only enabled users are listed.' }),
+  ...namePageQuery('Users'),
+});
 
 const NewManagedUser = T.Object({
   username: T.String({ minLength: 1, maxLength: 255 }),
@@ -96,13 +82,18 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
   router.add({
     method: 'GET',
     path: '/api/v1/superuser/users/',
-    summary: 'List all user accounts (superusers only).',
+    summary: 'List all user accounts (superusers and global read-only superusers).',
     tag: 'superuser',
     query: ListQuery,
     async handler(call) {
-      await authorizeManagingUsers(call);
-      const users = await listUsers(call.ctx.db, { includeDisabled: call.query.disabled });
-      return { users: await Promise.all(users.map((u) => managedUserView(call.ctx, u))) };
+      await superuserReading(call, { freshLogin: true });
+      const page = await listNamespacesPage(call.ctx.db, {
+        kind: 'user',
+        enabledOnly: !call.query.disabled,
+        ...namePageRequest(call.query),
+      });
+      const users = await Promise.all(page.namespaces.map((u) => managedUserView(call.ctx, u)));
+      return withNextPage({ users }, page.nextAfter);
     },
   });
 
@@ -114,7 +105,7 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
     body: NewManagedUser,
     async handler(call) {
       const { ctx, body } = call;
-      await authorizeManagingUsers(call);
+      const superuser = await superuserWriting(call);
       refuseUnlessDatabaseAuth(ctx, 'creating users');
       const email = body.email === '' ? undefined : body.email;
       const password = generatePassword();
@@ -122,7 +113,7 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
       await logApiAction(call, {
         kind: 'user_create',
         namespaceId: user.id,
-        metadata: { email: email ?? null, username: user.name, superuser: superuserName(call) },
+        metadata: { email: email ?? null, username: user.name, superuser: superuser.name },
       });
       // The one response that carries a password: the superuser passes it on to the new user.
       return { username: body.username, email: email ?? null, password, encrypted_password: ctx.secrets.seal(password) };
@@ -132,10 +123,10 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
   router.add({
     method: 'GET',
     path: '/api/v1/superuser/users/{username}',
-    summary: 'Get a user account (superusers only).',
+    summary: 'Get a user account (superusers and global read-only superusers).',
     tag: 'superuser',
     async handler(call) {
-      await authorizeManagingUsers(call);
+      await superuserReading(call, { freshLogin: true });
       return await managedUserView(call.ctx, await managedUser(call.ctx, call.params['username'] ?? ''));
     },
   });
@@ -148,7 +139,7 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
     body: ManagedUserUpdate,
     async handler(call) {
       const { ctx, body } = call;
-      await authorizeManagingUsers(call);
+      const superuser = (await superuserWriting(call)).name;
       const user = await managedUser(ctx, call.params['username'] ?? '');
       // As in Quay: superusers are managed through configuration, not by each other.
       if (await isSuperuserAccount(ctx, user)) throw new Invalid('input', 'superuser accounts cannot be changed here');
@@ -159,7 +150,6 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
         refuseUnlessDatabaseAuth(ctx, 'setting passwords');
         validatePassword(body.password);
       }
-      const superuser = superuserName(call);
       if (body.email !== undefined) {
         refuseUnlessDatabaseAuth(ctx, 'changing e-mail addresses');
         if (body.email !== user.email) {
@@ -199,7 +189,7 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
     summary: 'Delete a user account; its namespace is cleaned up in the background (superusers only).',
     tag: 'superuser',
     async handler(call) {
-      await authorizeManagingUsers(call);
+      await superuserWriting(call);
       const user = await managedUser(call.ctx, call.params['username'] ?? '');
       if (await isSuperuserAccount(call.ctx, user)) throw new Invalid('input', 'superuser accounts cannot be deleted');
       await deleteUserAccount(call.ctx.db, user.id);

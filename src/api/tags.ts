@@ -3,6 +3,7 @@ import { authorizeRepositoryContentChange, authorizeRepositoryRole } from '../au
 import { Invalid, NotFound } from '../errors.js';
 import { nowMs } from '../model/clock.js';
 import { findAvailableManifest, findManifestByDigest } from '../model/manifests.js';
+import { formatQuayDate } from '../model/quay-date.js';
 import type { RepositoryWithNamespace } from '../model/repositories.js';
 import {
   type ChildPresence,
@@ -19,7 +20,6 @@ import { parseDurationSeconds } from '../model/users.js';
 import { repositoryParam } from './repositories.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { logApiAction } from './usage-log.js';
-import { formatQuayDate } from './views.js';
 
 /**
  * Quay's tag resource (endpoints/api/tag.py): the tag history with paging and filters, creating,

@@ -10,6 +10,7 @@ import { userPrincipal } from '../auth/credentials.js';
 import type { Identity } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { Denied, Invalid, NotFound, Unauthorized } from '../errors.js';
+import { avatarView } from '../model/avatars.js';
 import type { Namespace } from '../model/namespaces.js';
 import {
   changeTagExpiration,
@@ -21,16 +22,15 @@ import {
   findUserById,
   listFederatedLogins,
   listUserOrganizations,
+  requestedTagExpiration,
   validateEmail,
   validatePassword,
-  validateTagExpiration,
 } from '../model/users.js';
 import type { ApiActor } from './authenticate.js';
 import type { ApiRouter } from './router.js';
 import { endSession, requireFreshLogin, registerSessionRoutes, startSession } from './session.js';
 import { registerSuperuserUserRoutes } from './superuser-users.js';
 import { logApiAction } from './usage-log.js';
-import { avatarView } from './views.js';
 
 /**
  * The signed-in user's own account (Quay's endpoints/api/user.py): GET/POST/PUT/DELETE
@@ -191,7 +191,7 @@ function registerAccountRoutes(router: ApiRouter): void {
         }
         validatePassword(body.password);
       }
-      if (body.tag_expiration_s !== undefined) validateTagExpiration(ctx.config, body.tag_expiration_s);
+      const tagExpirationS = requestedTagExpiration(ctx.config, body.tag_expiration_s);
       // The e-mail change is the one write that can still be refused (address taken): it goes first.
       if (body.email !== undefined && body.email !== user.email) {
         await changeUserEmail(ctx.db, user.id, body.email);
@@ -201,12 +201,12 @@ function registerAccountRoutes(router: ApiRouter): void {
           metadata: { email: body.email, old_email: user.email },
         });
       }
-      if (body.tag_expiration_s !== undefined) {
-        await changeTagExpiration(ctx.db, ctx.config, user.id, body.tag_expiration_s);
+      if (tagExpirationS !== undefined) {
+        await changeTagExpiration(ctx.db, ctx.config, user.id, tagExpirationS);
         await logApiAction(call, {
           kind: 'user_change_tag_expiration',
           namespaceId: user.id,
-          metadata: { tag_expiration: body.tag_expiration_s },
+          metadata: { tag_expiration: tagExpirationS },
         });
       }
       if (body.password !== undefined) {

@@ -38,6 +38,8 @@ const FeatureFlags = {
   FEATURE_AGGREGATED_LOG_COUNT_RETRIEVAL: T.Boolean({ default: true }),
   FEATURE_SUPER_USERS: T.Boolean({ default: true }),
   FEATURE_REPO_MIRROR: T.Boolean({ default: false }),
+  /** Users and organizations may change their time-machine window (tag_expiration_s); when off it is ignored, as in Quay. */
+  FEATURE_CHANGE_TAG_EXPIRATION: T.Boolean({ default: true }),
 };
 
 /** Outgoing e-mail (Quay's MAIL_* keys), used when FEATURE_MAILING is on. */

@@ -10,32 +10,39 @@ import { soleAdministratorOf } from './users.js';
 
 /**
  * What superusers do to namespaces beyond the owners' own tools (Quay's superuser panel): list
- * every organization, rename one, and take ownership of an organization or a user account.
+ * every user or organization, rename an organization, and take ownership of an organization or
+ * a user account.
  */
 
-export interface OrganizationPage {
-  organizations: Namespace[];
+export interface NamespacePage {
+  namespaces: Namespace[];
   /** The last name of this page when more follow. */
   nextAfter?: string;
 }
 
-/** Organizations that have not been deleted, by name; `limit` of them after `after` when given, else all. */
-export async function listOrganizationsPage(
-  db: Kysely<Database>,
-  options: { after?: string | undefined; limit?: number | undefined },
-): Promise<OrganizationPage> {
+export interface NamespacePageOptions {
+  kind: 'user' | 'organization';
+  /** Leave out disabled accounts. */
+  enabledOnly?: boolean | undefined;
+  after?: string | undefined;
+  limit?: number | undefined;
+}
+
+/** Users or organizations that have not been deleted, by name; `limit` of them after `after` when given, else all. */
+export async function listNamespacesPage(db: Kysely<Database>, options: NamespacePageOptions): Promise<NamespacePage> {
   let query = db
     .selectFrom('namespace')
     .selectAll()
-    .where('kind', '=', 'organization')
+    .where('kind', '=', options.kind)
     .where('deleted_at', 'is', null)
     .orderBy('name');
+  if (options.enabledOnly) query = query.where('enabled', '=', 1);
   if (options.after !== undefined) query = query.where('name', '>', options.after);
-  if (options.limit === undefined) return { organizations: await query.execute() };
+  if (options.limit === undefined) return { namespaces: await query.execute() };
   const rows = await query.limit(options.limit + 1).execute();
-  const organizations = rows.slice(0, options.limit);
-  const last = organizations.at(-1);
-  return rows.length > options.limit && last ? { organizations, nextAfter: last.name } : { organizations };
+  const namespaces = rows.slice(0, options.limit);
+  const last = namespaces.at(-1);
+  return rows.length > options.limit && last ? { namespaces, nextAfter: last.name } : { namespaces };
 }
 
 /**

@@ -159,18 +159,6 @@ export async function findUserById(db: Kysely<Database>, id: number): Promise<Na
     .executeTakeFirst();
 }
 
-/** User accounts that have not been deleted, by name; disabled ones too unless told otherwise. */
-export async function listUsers(db: Kysely<Database>, options: { includeDisabled: boolean }): Promise<Namespace[]> {
-  let query = db
-    .selectFrom('namespace')
-    .selectAll()
-    .where('kind', '=', 'user')
-    .where('deleted_at', 'is', null)
-    .orderBy('name');
-  if (!options.includeDisabled) query = query.where('enabled', '=', 1);
-  return query.execute();
-}
-
 /** Organizations in which the user belongs to at least one team, by name. */
 export async function listUserOrganizations(db: Kysely<Database>, userId: number): Promise<Namespace[]> {
   return db
@@ -243,18 +231,29 @@ export async function changeUserPassword(
 }
 
 /** The tag expiration windows (seconds) a namespace may choose: TAG_EXPIRATION_OPTIONS. */
-export function tagExpirationChoices(config: QuaysideConfig): number[] {
+function tagExpirationChoices(config: QuaysideConfig): number[] {
   return config.TAG_EXPIRATION_OPTIONS.map(parseDurationSeconds);
 }
 
 /** Throws Invalid unless `seconds` is one of TAG_EXPIRATION_OPTIONS. */
-export function validateTagExpiration(config: QuaysideConfig, seconds: number): void {
+function validateTagExpiration(config: QuaysideConfig, seconds: number): void {
   if (!tagExpirationChoices(config).includes(seconds)) {
     throw new Invalid(
       'input',
       `invalid tag expiration ${seconds}s: choose one of ${config.TAG_EXPIRATION_OPTIONS.join(', ')} (TAG_EXPIRATION_OPTIONS)`,
     );
   }
+}
+
+/**
+ * The time-machine window a user or organization update asks for, checked: undefined when the
+ * update leaves it alone or when FEATURE_CHANGE_TAG_EXPIRATION is off (Quay then ignores
+ * tag_expiration_s); otherwise `seconds`, which must be one of TAG_EXPIRATION_OPTIONS.
+ */
+export function requestedTagExpiration(config: QuaysideConfig, seconds: number | undefined): number | undefined {
+  if (seconds === undefined || !config.FEATURE_CHANGE_TAG_EXPIRATION) return undefined;
+  validateTagExpiration(config, seconds);
+  return seconds;
 }
 
 /** Sets how long deleted tags stay in a namespace's time machine; only the configured choices are accepted. */

@@ -1,21 +1,6 @@
 import { DeliveryFailed } from './method.js';
 
 /**
- * Whether `value` is an absolute http(s) URL; returns it parsed, or undefined. The URL's host is
- * what callers may show: paths and queries of receiver URLs often carry secrets.
- */
-export function httpUrl(value: unknown): URL | undefined {
-  if (typeof value !== 'string' || value === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
-}
-
-/**
  * POSTs `payload` as JSON to `url` within `timeoutSeconds`; any answer other than 2xx, a timeout
  * or a connection error is a DeliveryFailed naming only the receiver's host.
  */

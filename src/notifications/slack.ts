@@ -1,12 +1,14 @@
 import { Invalid } from '../errors.js';
+import { allowedOutboundUrl } from '../net/outbound-url.js';
 import type { EventLevel } from './events.js';
-import { httpUrl, postJson } from './http-post.js';
+import { postJson } from './http-post.js';
 import { eventMessage } from './message.js';
 import { DeliveryFailed, type NotificationMethod } from './method.js';
 
 /**
  * Slack: POSTs a message to the incoming-webhook URL in `config.url`, in Slack's message format
- * (text plus one coloured attachment with the details in Slack's mrkdwn).
+ * (text plus one coloured attachment with the details in Slack's mrkdwn). Hosts in
+ * WEBHOOK_HOSTNAME_BLACKLIST are refused when the notification is created and again at delivery time.
  */
 
 /** Slack attachment colours for Quay's event levels. */
@@ -26,14 +28,14 @@ function escapeSlack(text: string): string {
 export const slackMethod: NotificationMethod = {
   name: 'slack',
 
-  async validate(_deps, _repository, config) {
+  async validate(deps, _repository, config) {
     if (config['url'] === undefined || config['url'] === '') throw new Invalid('input', 'Missing Slack Callback URL');
-    if (!httpUrl(config['url'])) throw new Invalid('input', 'Invalid Slack Callback URL');
+    if (!allowedOutboundUrl(deps.config, config['url'])) throw new Invalid('input', 'Invalid Slack Callback URL');
   },
 
   async deliver(deps, delivery) {
-    const url = httpUrl(delivery.notification.config['url']);
-    if (!url) throw new DeliveryFailed('the Slack URL is missing or invalid');
+    const url = allowedOutboundUrl(deps.config, delivery.notification.config['url']);
+    if (!url) throw new DeliveryFailed('the Slack URL is missing or not allowed');
     const message = eventMessage(delivery.event, delivery.eventData);
     const repository = `${delivery.notification.namespaceName}/${delivery.notification.repositoryName}`;
     const lines = message.lines.map(escapeSlack);

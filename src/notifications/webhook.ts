@@ -1,6 +1,6 @@
-import type { QuaysideConfig } from '../config/load.js';
 import { Invalid } from '../errors.js';
-import { httpUrl, postJson } from './http-post.js';
+import { allowedOutboundUrl } from '../net/outbound-url.js';
+import { postJson } from './http-post.js';
 import { applyJsonTemplate, parseJsonTemplate } from './json-template.js';
 import { DeliveryFailed, type NotificationMethod } from './method.js';
 
@@ -9,13 +9,6 @@ import { DeliveryFailed, type NotificationMethod } from './method.js';
  * optional `config.template` makes of it. Hosts in WEBHOOK_HOSTNAME_BLACKLIST are refused when
  * the notification is created and again at delivery time.
  */
-
-function allowedUrl(config: QuaysideConfig, value: unknown): URL | undefined {
-  const url = httpUrl(value);
-  if (!url) return undefined;
-  const blocked = config.WEBHOOK_HOSTNAME_BLACKLIST.map((host) => host.toLowerCase());
-  return blocked.includes(url.hostname.toLowerCase()) ? undefined : url;
-}
 
 /** The template text, or undefined when none is set. */
 function templateText(config: Record<string, unknown>): string | undefined {
@@ -30,14 +23,14 @@ export const webhookMethod: NotificationMethod = {
 
   async validate(deps, _repository, config) {
     if (config['url'] === undefined || config['url'] === '') throw new Invalid('input', 'Missing webhook URL');
-    if (!allowedUrl(deps.config, config['url'])) throw new Invalid('input', 'Invalid webhook URL');
+    if (!allowedOutboundUrl(deps.config, config['url'])) throw new Invalid('input', 'Invalid webhook URL');
     const template = templateText(config);
     if (template !== undefined) parseJsonTemplate(template);
   },
 
   async deliver(deps, delivery) {
     const { config } = delivery.notification;
-    const url = allowedUrl(deps.config, config['url']);
+    const url = allowedOutboundUrl(deps.config, config['url']);
     if (!url) throw new DeliveryFailed('the webhook URL is missing or not allowed');
     let payload: unknown = delivery.eventData;
     try {

@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { usageLogViews } from '../api/log-views.js';
-import { formatQuayDate } from '../api/views.js';
 import type { AppContext } from '../context.js';
 import { createMailer, type Mailer } from '../mail/mailer.js';
 import { EXPORT_QUEUE, type LogExportJob, parseLogExportJob, recordLogExport } from '../model/log-exports.js';
+import { usageLogViews } from '../model/log-rendering.js';
+import { formatQuayDate } from '../model/quay-date.js';
 import type { LeasedItem } from '../model/queue.js';
 import type { UsageLogFilter } from '../model/usage-logs.js';
+import { allowedOutboundUrl } from '../net/outbound-url.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { QueueWorker } from './queue-worker.js';
 
@@ -146,12 +147,17 @@ export class LogExporter {
   }
 
   private async report(job: LogExportJob, status: ExportStatus, url: string | null): Promise<void> {
-    if (job.callback_url) await this.postCallback(job, job.callback_url, status, url);
+    if (job.callback_url) {
+      // Checked again here: the blacklist may have changed since the export was queued.
+      const callbackUrl = allowedOutboundUrl(this.deps.config, job.callback_url);
+      if (callbackUrl) await this.postCallback(job, callbackUrl, status, url);
+      else this.deps.log.warn({ export: job.export_id }, 'log export callback not called: its host is in WEBHOOK_HOSTNAME_BLACKLIST');
+    }
     if (job.callback_email) await this.sendEmail(job, job.callback_email, status, url);
   }
 
   /** Quay's callback JSON; anything but a 2xx answer fails the attempt. Redirects are not followed. */
-  private async postCallback(job: LogExportJob, callbackUrl: string, status: ExportStatus, url: string | null) {
+  private async postCallback(job: LogExportJob, callbackUrl: URL, status: ExportStatus, url: string | null) {
     const response = await fetch(callbackUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

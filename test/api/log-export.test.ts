@@ -126,6 +126,8 @@ describe.each(testDialects())('usage log export (%s)', (dialect) => {
         MAIL_PORT: smtp.port,
         MAIL_USE_TLS: false,
         MAIL_DEFAULT_SENDER: 'registry@example.com',
+        // The callback receiver listens on 127.0.0.1, which the default blacklist refuses.
+        WEBHOOK_HOSTNAME_BLACKLIST: [],
       },
     });
     worker = createLogExportWorker(registry.ctx);
@@ -246,6 +248,15 @@ describe.each(testDialects())('usage log export (%s)', (dialect) => {
     expect(await worker.drain()).toBe(0);
   });
 
+  it('does not call a callback whose host was blacklisted after the export was queued', async () => {
+    const before = receiver.received.length;
+    expectStatus(await alice.post('/api/v1/organization/acme/exportlogs', { callback_url: callbackUrl }));
+    const stricter = { ...registry.ctx, config: { ...registry.ctx.config, WEBHOOK_HOSTNAME_BLACKLIST: ['127.0.0.1'] } };
+    expect(await createLogExportWorker(stricter).drain()).toBe(1);
+    expect(receiver.received).toHaveLength(before);
+    expect(await registry.ctx.db.selectFrom('queue_item').select('id').where('queue_name', '=', 'exportactionlogs').execute()).toEqual([]);
+  });
+
   it('refuses non-administrators and records the refused organization export', async () => {
     expectApiError(await carol.post('/api/v1/organization/acme/exportlogs', { callback_url: callbackUrl }), 403);
     expect(await latestEntry('export_logs_failure')).toMatchObject({ metadata: { error: 'unauthorized', url: callbackUrl } });
@@ -275,6 +286,26 @@ describe('usage log export switched off', () => {
       const alice = await sessionClient(registry, 'alice');
       expectApiError(await alice.post('/api/v1/user/exportlogs', { callback_url: 'http://127.0.0.1:9/hook' }), 404);
       expectStatus(await alice.get('/api/v1/user/logs'));
+    } finally {
+      await registry.close();
+    }
+  });
+});
+
+describe.each(testDialects())('usage log export callback host blacklist (%s)', (dialect) => {
+  it('refuses a callback URL whose host is in WEBHOOK_HOSTNAME_BLACKLIST with 400 and queues nothing', async () => {
+    const registry = await startTestRegistry({ dialect, overrides: { WEBHOOK_HOSTNAME_BLACKLIST: ['hooks.internal.example', '127.0.0.1'] } });
+    try {
+      await createUsers(registry, ['alice'], PASSWORD);
+      const alice = await sessionClient(registry, 'alice');
+      for (const url of ['http://hooks.internal.example/export', 'https://HOOKS.internal.example./export', 'http://127.0.0.1:9/hook']) {
+        expectApiError(await alice.post('/api/v1/user/exportlogs', { callback_url: url }), 400, /Invalid callback URL/);
+      }
+      await registry.ctx.usageLogs.flush();
+      const failures = await registry.ctx.db.selectFrom('log_entry').select('id').where('kind', '=', 'export_logs_failure').execute();
+      expect(failures).toHaveLength(3);
+      expect(await createLogExportWorker(registry.ctx).drain()).toBe(0);
+      expectStatus(await alice.post('/api/v1/user/exportlogs', { callback_url: 'https://hooks.example.com/export' }));
     } finally {
       await registry.close();
     }

@@ -200,6 +200,8 @@ describe.each(testDialects())('repository notifications API (%s)', (dialect) => 
       ['a webhook template with an unreadable expression', { event: 'repo_push', method: 'webhook', config: { url: WEBHOOK_URL, template: `{"a": "${expr('a..b')}"}` }, eventConfig: {} }, /template/],
       ['a webhook template that is not a string', { event: 'repo_push', method: 'webhook', config: { url: WEBHOOK_URL, template: { a: 1 } }, eventConfig: {} }, /template/],
       ['a slack notification without URL', { event: 'repo_push', method: 'slack', config: {}, eventConfig: {} }, /Missing Slack/],
+      ['a slack URL to a blacklisted host', { event: 'repo_push', method: 'slack', config: { url: 'http://localhost:8080/x' }, eventConfig: {} }, /Invalid Slack Callback URL/],
+      ['a webhook URL written as http:host', { event: 'repo_push', method: 'webhook', config: { url: 'http:example.com/x' }, eventConfig: {} }, /Invalid webhook URL/],
       ['an e-mail notification without address', { event: 'repo_push', method: 'email', config: {}, eventConfig: {} }, /Missing e-mail/],
       ['a malformed e-mail address', { event: 'repo_push', method: 'email', config: { email: 'not-an-address' }, eventConfig: {} }, /e-mail/],
       ['an address of a user who cannot read the repository', { event: 'repo_push', method: 'email', config: { email: 'bob@example.com' }, eventConfig: {} }, /not authorized/],

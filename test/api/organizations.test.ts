@@ -354,3 +354,39 @@ describe.each(testDialects())('organizations API (%s)', (dialect) => {
     });
   });
 });
+
+describe.each(testDialects())('time-machine window changes switched off (%s)', (dialect) => {
+  it('ignores tag_expiration_s on users and organizations when FEATURE_CHANGE_TAG_EXPIRATION is false, as Quay does', async () => {
+    const registry = await startTestRegistry({ dialect, overrides: { FEATURE_CHANGE_TAG_EXPIRATION: false } });
+    try {
+      await createUsers(registry, ['alice'], PASSWORD);
+      const alice = await sessionClient(registry, 'alice');
+      expectStatus(await alice.post('/api/v1/organization/', { name: 'frozen', email: 'frozen@example.com' }), 201);
+      const orgBefore = (await findNamespace(registry.ctx.db, 'frozen'))!.removed_tag_expiration_s;
+      const userBefore = (await findNamespace(registry.ctx.db, 'alice'))!.removed_tag_expiration_s;
+      expect(orgBefore).not.toBe(86_400);
+      expect(userBefore).not.toBe(86_400);
+
+      // Not even checked against TAG_EXPIRATION_OPTIONS: the field is simply not applied.
+      for (const value of [86_400, 12_345]) {
+        const org = await alice.put('/api/v1/organization/frozen', { tag_expiration_s: value });
+        expectStatus(org, 200);
+        expect(org.body.tag_expiration_s).toBe(orgBefore);
+        const user = await alice.put('/api/v1/user/', { tag_expiration_s: value });
+        expectStatus(user, 200);
+        expect(user.body.tag_expiration_s).toBe(userBefore);
+      }
+      expect((await findNamespace(registry.ctx.db, 'frozen'))?.removed_tag_expiration_s).toBe(orgBefore);
+      expect((await findNamespace(registry.ctx.db, 'alice'))?.removed_tag_expiration_s).toBe(userBefore);
+      await registry.ctx.usageLogs.flush();
+      const logged = await registry.ctx.db
+        .selectFrom('log_entry')
+        .select('kind')
+        .where('kind', 'in', ['org_change_tag_expiration', 'user_change_tag_expiration'])
+        .execute();
+      expect(logged).toEqual([]);
+    } finally {
+      await registry.close();
+    }
+  });
+});

@@ -13,14 +13,17 @@ describe.each(testDialects())('superuser user management (%s)', (dialect) => {
   let root: ApiClient;
   let admin: ApiClient;
   let alice: ApiClient;
+  let auditor: ApiClient;
 
   beforeAll(async () => {
-    registry = await startTestRegistry({ dialect, overrides: { SUPER_USERS: ['root'] } });
+    registry = await startTestRegistry({ dialect, overrides: { SUPER_USERS: ['root'], GLOBAL_READONLY_SUPER_USERS: ['auditor'] } });
     await registry.createUser('root', 'root-password', { email: 'root@example.com' });
     await registry.createUser('admin', 'admin-password', { superuser: true });
     await registry.createUser('alice', 'alice-password', { email: 'alice@example.com' });
     await registry.createUser('bob', 'bob-password', { email: 'bob@example.com' });
+    await registry.createUser('auditor', 'auditor-password');
     root = await sessionClient(registry, 'root');
+    auditor = await sessionClient(registry, 'auditor');
     admin = await sessionClient(registry, 'admin');
     alice = await sessionClient(registry, 'alice');
   });
@@ -53,6 +56,24 @@ describe.each(testDialects())('superuser user management (%s)', (dialect) => {
           expect.arrayContaining(['admin', 'alice', 'bob', 'root']),
         );
       }
+    });
+
+    it('a global read-only superuser may list and view users but change nothing (403)', async () => {
+      const list = await auditor.get('/api/v1/superuser/users/');
+      expectStatus(list, 200);
+      expect(list.body.users.map((u: { username: string }) => u.username)).toEqual(expect.arrayContaining(['alice', 'bob', 'root']));
+      const bob = await auditor.get('/api/v1/superuser/users/bob');
+      expectStatus(bob, 200);
+      expect(bob.body).toMatchObject({ username: 'bob', email: 'bob@example.com', super_user: false });
+      expectStatus(await auditor.get('/api/v1/superuser/users/nobody'), 404);
+      expectStatus(await (await tokenClient(registry, 'auditor', ['super:user'])).get('/api/v1/superuser/users/'), 200);
+      expectStatus(await (await tokenClient(registry, 'auditor', ['user:admin'])).get('/api/v1/superuser/users/'), 403);
+
+      expectStatus(await auditor.post('/api/v1/superuser/users/', { username: 'auditor-made' }), 403);
+      expectStatus(await auditor.put('/api/v1/superuser/users/bob', { enabled: false }), 403);
+      expectStatus(await auditor.delete('/api/v1/superuser/users/bob'), 403);
+      expect(await findNamespace(registry.ctx.db, 'auditor-made')).toBeUndefined();
+      expect((await findNamespace(registry.ctx.db, 'bob'))?.enabled).toBe(1);
     });
 
     it('a superuser session that signed in long ago needs a fresh login', async () => {
@@ -117,6 +138,50 @@ describe.each(testDialects())('superuser user management (%s)', (dialect) => {
       expect(res.body).toMatchObject({ username: 'bob', email: 'bob@example.com', enabled: true, super_user: false });
       expectStatus(await root.get('/api/v1/superuser/users/nobody'), 404);
       expectStatus(await root.get('/api/v1/superuser/users/alice-org'), 404);
+    });
+  });
+
+  describe('paging', () => {
+    const usernames = (res: { body: { users: { username: string }[] } }) => res.body.users.map((u) => u.username);
+
+    beforeAll(async () => {
+      await registry.createUser('paged-off', 'paged-password');
+      await registry.ctx.db.updateTable('namespace').set({ enabled: 0 }).where('name', '=', 'paged-off').execute();
+    });
+
+    it('answers every user without a limit, and no next_page', async () => {
+      const res = await root.get('/api/v1/superuser/users/');
+      expectStatus(res, 200);
+      expect(res.body).not.toHaveProperty('next_page');
+      expect(usernames(res)).toEqual(expect.arrayContaining(['admin', 'alice', 'auditor', 'bob', 'paged-off', 'root']));
+    });
+
+    it.each([['all users', ''], ['enabled users', '&disabled=false']])(
+      'pages %s with limit and next_page until each has been seen once',
+      async (_what, filter) => {
+        const everyone = usernames(await root.get(`/api/v1/superuser/users/?${filter.slice(1)}`));
+        expect(everyone.includes('paged-off')).toBe(filter === '');
+        const seen: string[] = [];
+        let path = `/api/v1/superuser/users/?limit=2${filter}`;
+        for (let pages = 0; pages < 50; pages++) {
+          const res = await root.get(path);
+          expectStatus(res, 200);
+          expect(res.body.users.length).toBeLessThanOrEqual(2);
+          seen.push(...usernames(res));
+          if (!res.body.next_page) break;
+          path = `/api/v1/superuser/users/?limit=2${filter}&next_page=${encodeURIComponent(res.body.next_page)}`;
+        }
+        expect(seen).toEqual(everyone);
+      },
+    );
+
+    it.each([
+      ['a limit above 100', '?limit=101'],
+      ['a limit of 0', '?limit=0'],
+      ['a forged page token', '?limit=2&next_page=not*a*token'],
+      ['a page token that is not ours', `?limit=2&next_page=${Buffer.from('[1]').toString('base64url')}`],
+    ])('refuses %s with 400', async (_what, query) => {
+      expectStatus(await root.get(`/api/v1/superuser/users/${query}`), 400);
     });
   });
 

@@ -1,14 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/tables.js';
-import { liveAccountsById } from '../model/account-lookup.js';
-import type { AccountSummary } from '../model/namespaces.js';
-import type { UsageLogCount, UsageLogRecord } from '../model/usage-logs.js';
-import { accountAvatar, formatQuayDate } from './views.js';
+import { liveAccountsById } from './account-lookup.js';
+import { accountAvatar } from './avatars.js';
+import type { AccountSummary } from './namespaces.js';
+import { formatQuayDate } from './quay-date.js';
+import type { UsageLogCount, UsageLogRecord } from './usage-logs.js';
 
 /**
  * Quay's JSON for usage-log entries (data/logs_model/datatypes.py): what the logs API lists and
- * what an export file holds. An entry whose performer or namespace no longer exists (deleted
- * account) or never had one (anonymous caller, system) leaves that block out, as Quay does.
+ * what the export worker writes to an export file. An entry whose performer or namespace no
+ * longer exists (deleted account) or never had one (anonymous caller, system) leaves that block
+ * out, as Quay does.
  */
 
 function performerView(account: AccountSummary) {
