@@ -2,6 +2,7 @@ import { Type as T } from '@sinclair/typebox';
 import { authorizeOrganization, authorizeOrganizationAudit, authorizeOwnAccount, authorizeTeamView } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
 import { Invalid, NotFound } from '../errors.js';
+import { avatarView } from '../model/avatars.js';
 import { type AccountSummary, findNamespace, findNamespaceById, type Namespace } from '../model/namespaces.js';
 import { parseRobotName } from '../model/robots.js';
 import { isTeamSynced } from '../model/team-sync.js';
@@ -26,8 +27,9 @@ import {
   updateTeam,
 } from '../model/teams.js';
 import type { ApiCall, ApiRouter } from './router.js';
+import { mailTeamInvite } from './team-invite-mail.js';
 import { logApiAction } from './usage-log.js';
-import { avatarView, teamView, userEntityView } from './views.js';
+import { teamView, userEntityView } from './views.js';
 
 /**
  * Teams of an organization (Quay's endpoints/api/team.py): create, change and delete teams, their
@@ -245,6 +247,7 @@ function registerTeamMemberRoutes(router: ApiRouter): void {
         namespaceId: organization.id,
         metadata: result.invited ? { user: member.name, member: member.name, team: team.name } : { member: member.name, team: team.name },
       });
+      if (result.invited) await mailTeamInvite(call, result.invite);
       return memberView(member, result.invited);
     },
   });
@@ -298,6 +301,7 @@ function registerInviteRoutes(router: ApiRouter): void {
         namespaceId: organization.id,
         metadata: { email: invite.email, team: team.name, member: invite.email },
       });
+      await mailTeamInvite(call, invite);
       return inviteView(invite);
     },
   });
