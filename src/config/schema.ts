@@ -158,6 +158,12 @@ export const ConfigSchema = T.Object(
      * and 127.0.0.1; here they are the default, so an operator can deliberately allow a local receiver.
      */
     WEBHOOK_HOSTNAME_BLACKLIST: T.Array(T.String(), { default: ['localhost', '127.0.0.1'] }),
+    /**
+     * Host names, IPs or CIDR ranges (Quay's key) that webhooks, Slack and log-export callbacks may
+     * reach although they are, or resolve to, loopback, link-local, private or other non-public
+     * addresses, which are refused otherwise. WEBHOOK_HOSTNAME_BLACKLIST still applies to them.
+     */
+    SSRF_ALLOWED_HOSTS: T.Array(T.String({ minLength: 1 }), { default: [] }),
 
     ...FeatureFlags,
   },

@@ -307,30 +307,15 @@ export async function setUserNotificationDismissed(db: Kysely<Database>, id: num
 
 // ---- recipients ---------------------------------------------------------------------------------
 
-/** The user accounts (not robots or organizations) among the members of a team. */
-export async function teamUserIds(db: Kysely<Database>, teamId: number): Promise<number[]> {
-  const rows = await db
-    .selectFrom('team_member')
-    .innerJoin('namespace', 'namespace.id', 'team_member.member_id')
-    .select('namespace.id')
-    .where('team_member.team_id', '=', teamId)
-    .where('namespace.kind', '=', 'user')
-    .execute();
-  return rows.map((row) => Number(row.id));
-}
-
-/** Enabled user accounts with this e-mail address. */
-export async function usersWithEmail(
-  db: Kysely<Database>,
-  email: string,
-): Promise<{ id: number; name: string; superuser: number }[]> {
+/** Enabled user accounts with this e-mail address, compared case-insensitively. */
+export async function usersWithEmail(db: Kysely<Database>, email: string): Promise<{ id: number; name: string }[]> {
   const rows = await db
     .selectFrom('namespace')
-    .select(['id', 'name', 'superuser'])
+    .select(['id', 'name'])
     .where('kind', '=', 'user')
     .where('enabled', '=', 1)
     .where('deleted_at', 'is', null)
-    .where('email', '=', email)
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
     .execute();
-  return rows.map((row) => ({ id: Number(row.id), name: row.name, superuser: Number(row.superuser) }));
+  return rows.map((row) => ({ id: Number(row.id), name: row.name }));
 }

@@ -1,23 +1,22 @@
+import { isIP } from 'node:net';
 import type { QuaysideConfig } from '../config/load.js';
+import { comparableHost, mayConnect, outboundAllowList } from './address-policy.js';
 
 /**
  * The one check for URLs the registry itself calls: notification webhooks, Slack webhooks and
  * log-export callbacks. A URL passes when it is an absolute http(s) URL whose host is not in
- * WEBHOOK_HOSTNAME_BLACKLIST. Callers check it when the URL is accepted and again right before
- * each request (which never follows redirects), so a host blacklisted later is not called either.
+ * WEBHOOK_HOSTNAME_BLACKLIST and is not a non-public IP literal or a `localhost` name (unless
+ * SSRF_ALLOWED_HOSTS allows it; see address-policy.ts). Callers check it when the URL is accepted
+ * and again right before each request. This check cannot see what a host name resolves to: the
+ * request itself (outbound-post.ts) checks the address it connects to.
  * The returned URL's host is what callers may show: paths and queries of receiver URLs often
  * carry secrets.
  */
 
-type BlacklistConfig = Pick<QuaysideConfig, 'WEBHOOK_HOSTNAME_BLACKLIST'>;
+export type OutboundConfig = Pick<QuaysideConfig, 'WEBHOOK_HOSTNAME_BLACKLIST' | 'SSRF_ALLOWED_HOSTS'>;
 
 // WHATWG URL parsing accepts "http:host" and "http:/host"; only the spelled-out form is taken.
 const HTTP_PREFIX = /^https?:\/\/[^\s/?#]/i;
-
-/** A host name as compared with the blacklist: lower case, no trailing dot, no IPv6 brackets. */
-function comparableHost(host: string): string {
-  return host.toLowerCase().replace(/\.$/, '').replace(/^\[(.*)\]$/, '$1');
-}
 
 /** `value` parsed when it is an absolute http(s) URL; undefined otherwise. */
 function httpUrl(value: unknown): URL | undefined {
@@ -32,13 +31,31 @@ function httpUrl(value: unknown): URL | undefined {
 }
 
 /** Whether `url`'s host is one the registry must not call. */
-function isBlacklistedHost(config: BlacklistConfig, url: URL): boolean {
+export function isBlacklistedHost(config: Pick<OutboundConfig, 'WEBHOOK_HOSTNAME_BLACKLIST'>, url: URL): boolean {
   const host = comparableHost(url.hostname);
   return config.WEBHOOK_HOSTNAME_BLACKLIST.some((blocked) => comparableHost(blocked) === host);
 }
 
-/** `value` parsed when the registry may call it (see above); undefined when it is not a usable URL or its host is blacklisted. */
-export function allowedOutboundUrl(config: BlacklistConfig, value: unknown): URL | undefined {
+/** Names reserved for the loopback interface (RFC 6761). */
+function isLocalhostName(host: string): boolean {
+  return host === 'localhost' || host.endsWith('.localhost');
+}
+
+/**
+ * Whether the address policy refuses `url`'s host without a DNS lookup: an IP literal outside public
+ * space, or a localhost name. WHATWG parsing has already turned forms such as `127.1`, `2130706433`
+ * or `0x7f.1` into dotted quads.
+ */
+function isRefusedLiteralHost(config: Pick<OutboundConfig, 'SSRF_ALLOWED_HOSTS'>, url: URL): boolean {
+  const host = comparableHost(url.hostname);
+  const allowList = outboundAllowList(config);
+  if (isIP(host)) return !mayConnect(allowList, host, host);
+  return isLocalhostName(host) && !allowList.names.has(host);
+}
+
+/** `value` parsed when the registry may call it (see above); undefined when it is not a usable URL or its host is refused. */
+export function allowedOutboundUrl(config: OutboundConfig, value: unknown): URL | undefined {
   const url = httpUrl(value);
-  return url && !isBlacklistedHost(config, url) ? url : undefined;
+  if (!url || isBlacklistedHost(config, url) || isRefusedLiteralHost(config, url)) return undefined;
+  return url;
 }

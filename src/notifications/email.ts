@@ -2,17 +2,28 @@ import { mayReceiveRepositoryMail } from '../auth/authorize.js';
 import { Invalid } from '../errors.js';
 import { mailingConfigured } from '../mail/mailer.js';
 import { usersWithEmail } from '../model/notifications.js';
-import { isSuperuser, validateEmail } from '../model/users.js';
+import { findRepository, type RepositoryWithNamespace } from '../model/repositories.js';
+import { validateEmail } from '../model/users.js';
 import { escapeHtml, eventMessage } from './message.js';
-import { DeliveryFailed, type NotificationMethod } from './method.js';
+import { DeliveryFailed, type MethodDeps, type NotificationMethod } from './method.js';
 
 /**
  * E-mail: sends the event's summary and details to `config.email` through the MAIL_* server. Needs
- * FEATURE_MAILING and MAIL_SERVER, and an address that belongs to a user who may read the repository.
+ * FEATURE_MAILING and MAIL_SERVER, and an address (any letter case) of an enabled user who holds a
+ * role on the repository (mayReceiveRepositoryMail), checked when the notification is created and
+ * again before each delivery, so mail stops once that user loses access.
  */
 
 function address(config: Record<string, unknown>): string {
   return typeof config['email'] === 'string' ? config['email'].trim() : '';
+}
+
+/** Whether some enabled user with address `email` may receive mail about `repository`. */
+async function addressMayReceive(deps: MethodDeps, repository: RepositoryWithNamespace, email: string): Promise<boolean> {
+  for (const user of await usersWithEmail(deps.db, email)) {
+    if (await mayReceiveRepositoryMail(deps, user, repository)) return true;
+  }
+  return false;
 }
 
 export const emailMethod: NotificationMethod = {
@@ -23,22 +34,25 @@ export const emailMethod: NotificationMethod = {
     const email = address(config);
     if (!email) throw new Invalid('input', 'Missing e-mail address');
     validateEmail(email);
-    for (const user of await usersWithEmail(deps.db, email)) {
-      const account = { id: user.id, name: user.name, superuser: isSuperuser(deps.config, user) };
-      if (await mayReceiveRepositoryMail(deps, account, repository)) return;
+    // The same answer whether or not the address is registered: it must not reveal accounts.
+    if (!(await addressMayReceive(deps, repository, email))) {
+      throw new Invalid('input', 'The e-mail address must belong to a user with access to this repository');
     }
-    throw new Invalid(
-      'input',
-      'The specified e-mail address is not authorized to receive notifications for this repository: it must belong to a user who can read it',
-    );
   },
 
   async deliver(deps, delivery) {
-    const email = address(delivery.notification.config);
+    const { notification } = delivery;
+    const email = address(notification.config);
     if (!email) throw new DeliveryFailed('the notification has no e-mail address');
+    const repository = await findRepository(deps.db, { namespace: notification.namespaceName, name: notification.repositoryName });
+    if (!repository || !(await addressMayReceive(deps, repository, email))) {
+      throw new DeliveryFailed(
+        `e-mail notification ${notification.uuid} not sent: its address no longer belongs to a user with access to ${notification.namespaceName}/${notification.repositoryName}`,
+      );
+    }
     const message = eventMessage(delivery.event, delivery.eventData);
-    const title = delivery.notification.title;
-    const intro = `Repository ${delivery.notification.namespaceName}/${delivery.notification.repositoryName}${title ? ` (notification "${title}")` : ''}:`;
+    const title = notification.title;
+    const intro = `Repository ${notification.namespaceName}/${notification.repositoryName}${title ? ` (notification "${title}")` : ''}:`;
     const link = message.homepage ? [`Open the repository: ${message.homepage}`] : [];
     const text = [intro, '', message.summary, ...message.lines, '', ...link].join('\n');
     const html = [

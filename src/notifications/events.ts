@@ -214,29 +214,77 @@ function sampleBuild(extra: EventData, withCommitInfo: boolean): SampleEvent {
   };
 }
 
-/** Build events may filter on the git ref with `ref-regex` (Quay's BaseBuildEvent). */
+/**
+ * Build events may filter on the git ref with `ref-regex` (Quay's BaseBuildEvent). The pattern comes
+ * from users, so it is kept cheap to run: at most MAX_REF_REGEX_LENGTH characters, no quantified
+ * group that itself holds a quantifier or an alternation (the shapes of catastrophic backtracking,
+ * such as `(a+)+` or `(a|a)*`), and refs longer than MAX_REF_LENGTH never match.
+ */
+export const MAX_REF_REGEX_LENGTH = 256;
+export const MAX_REF_LENGTH = 256;
+
+/** Why `pattern` is refused as a ref filter; undefined when it is acceptable. */
+export function refRegexProblem(pattern: string): string | undefined {
+  if (pattern.length > MAX_REF_REGEX_LENGTH) return `it is longer than ${MAX_REF_REGEX_LENGTH} characters`;
+  try {
+    new RegExp(pattern);
+  } catch {
+    return 'it is not a valid regular expression';
+  }
+  if (hasQuantifiedComplexGroup(pattern)) return 'it repeats a group that holds a repetition or an alternation';
+  return undefined;
+}
+
+/**
+ * A crude scan for `( ... + ... )*`-like shapes: a group containing an unescaped `*`, `+`, `{` or
+ * `|` and followed by `*`, `+` or `{`. Character classes are skipped. It refuses some harmless
+ * patterns (such as `(heads|tags)+`); such filters can be written without the repeated group.
+ */
+function hasQuantifiedComplexGroup(pattern: string): boolean {
+  const groups: boolean[] = [];
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (ch === ']') inClass = false;
+      continue;
+    }
+    if (ch === '[') inClass = true;
+    else if (ch === '(') groups.push(false);
+    else if (ch === ')') {
+      const complex = groups.pop() ?? false;
+      const next = pattern[i + 1];
+      if (complex && (next === '*' || next === '+' || next === '{')) return true;
+      // A complex group makes the group around it complex; a repeated one does so through the quantifier that follows.
+      if (complex && groups.length > 0) groups[groups.length - 1] = true;
+    } else if ((ch === '*' || ch === '+' || ch === '{' || ch === '|') && groups.length > 0) {
+      groups[groups.length - 1] = true;
+    }
+  }
+  return false;
+}
+
 function buildRefFilter(data: EventData, config: EventConfig): boolean {
   const pattern = config['ref-regex'];
   if (typeof pattern !== 'string' || pattern === '') return true;
   const ref = record(data['trigger_metadata'])['ref'];
-  if (typeof ref !== 'string') return false;
-  try {
-    // Python's re.match anchors at the start only.
-    return new RegExp(`^(?:${pattern})`).test(ref);
-  } catch {
-    return false;
-  }
+  if (typeof ref !== 'string' || ref.length > MAX_REF_LENGTH) return false;
+  // Filters stored before these limits existed are held to them as well.
+  if (refRegexProblem(pattern) !== undefined) return false;
+  // Python's re.match anchors at the start only.
+  return new RegExp(`^(?:${pattern})`).test(ref);
 }
 
 function validateBuildConfig(config: EventConfig): void {
   const pattern = config['ref-regex'];
   if (pattern === undefined || pattern === null || pattern === '') return;
   if (typeof pattern !== 'string') throw new Invalid('input', 'eventConfig.ref-regex must be a string');
-  try {
-    new RegExp(pattern);
-  } catch {
-    throw new Invalid('input', 'eventConfig.ref-regex is not a valid regular expression');
-  }
+  const problem = refRegexProblem(pattern);
+  if (problem) throw new Invalid('input', `eventConfig.ref-regex is refused: ${problem}`);
 }
 
 function buildEvent(name: RepositoryEvent, level: EventLevel, verb: string, sample: () => SampleEvent): EventDefinition {

@@ -7,8 +7,9 @@ import { DeliveryFailed, type NotificationMethod } from './method.js';
 
 /**
  * Slack: POSTs a message to the incoming-webhook URL in `config.url`, in Slack's message format
- * (text plus one coloured attachment with the details in Slack's mrkdwn). Hosts in
- * WEBHOOK_HOSTNAME_BLACKLIST are refused when the notification is created and again at delivery time.
+ * (text plus one coloured attachment with the details in Slack's mrkdwn). The URL passes the outbound
+ * check (src/net) when the notification is created and again at delivery time, where the address
+ * connected to is checked too.
  */
 
 /** Slack attachment colours for Quay's event levels. */
@@ -35,7 +36,7 @@ export const slackMethod: NotificationMethod = {
 
   async deliver(deps, delivery) {
     const url = allowedOutboundUrl(deps.config, delivery.notification.config['url']);
-    if (!url) throw new DeliveryFailed('the Slack URL is missing or not allowed');
+    if (!url) throw new DeliveryFailed('the Slack URL is missing or its host is not allowed (WEBHOOK_HOSTNAME_BLACKLIST, SSRF_ALLOWED_HOSTS)');
     const message = eventMessage(delivery.event, delivery.eventData);
     const repository = `${delivery.notification.namespaceName}/${delivery.notification.repositoryName}`;
     const lines = message.lines.map(escapeSlack);
@@ -52,6 +53,6 @@ export const slackMethod: NotificationMethod = {
         },
       ],
     };
-    await postJson(url, payload, deps.config.NOTIFICATION_SEND_TIMEOUT, 'Slack message');
+    await postJson(deps.config, url, payload, deps.config.NOTIFICATION_SEND_TIMEOUT, 'Slack message');
   },
 };

@@ -6,8 +6,8 @@ import { DeliveryFailed, type NotificationMethod } from './method.js';
 
 /**
  * Webhook: POSTs the event's payload (Quay's event_data) as JSON to `config.url`, or what the
- * optional `config.template` makes of it. Hosts in WEBHOOK_HOSTNAME_BLACKLIST are refused when
- * the notification is created and again at delivery time.
+ * optional `config.template` makes of it. The URL passes the outbound check (src/net) when the
+ * notification is created and again at delivery time, where the address connected to is checked too.
  */
 
 /** The template text, or undefined when none is set. */
@@ -31,7 +31,7 @@ export const webhookMethod: NotificationMethod = {
   async deliver(deps, delivery) {
     const { config } = delivery.notification;
     const url = allowedOutboundUrl(deps.config, config['url']);
-    if (!url) throw new DeliveryFailed('the webhook URL is missing or not allowed');
+    if (!url) throw new DeliveryFailed('the webhook URL is missing or its host is not allowed (WEBHOOK_HOSTNAME_BLACKLIST, SSRF_ALLOWED_HOSTS)');
     let payload: unknown = delivery.eventData;
     try {
       const template = templateText(config);
@@ -39,6 +39,6 @@ export const webhookMethod: NotificationMethod = {
     } catch {
       throw new DeliveryFailed('the webhook template cannot be applied');
     }
-    await postJson(url, payload, deps.config.NOTIFICATION_SEND_TIMEOUT, 'webhook');
+    await postJson(deps.config, url, payload, deps.config.NOTIFICATION_SEND_TIMEOUT, 'webhook');
   },
 };

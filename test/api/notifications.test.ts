@@ -133,6 +133,39 @@ describe.each(testDialects())('repository notifications API (%s)', (dialect) => 
     });
   });
 
+  describe('e-mail recipients', () => {
+    function email(address: string) {
+      return { event: 'repo_push', method: 'email', config: { email: address }, eventConfig: {} };
+    }
+
+    it('needs a role on the repository itself: reading a public repository is not enough', async () => {
+      const repo = await pushedRepository();
+      expectStatus(await alice.post(`/api/v1/repository/${repo}/changevisibility`, { visibility: 'public' }));
+      // bob can read the public repository, but holds no role on it.
+      expectStatus(await bob.get(`/api/v1/repository/${repo}`));
+      const registered = await create(repo, email('bob@example.com'));
+      const unregistered = await create(repo, email('nobody-here@example.org'));
+      expectApiError(registered, 400, /must belong to a user with access to this repository/);
+      expectApiError(unregistered, 400);
+      // The same answer whether or not the address is registered.
+      expect(registered.body).toEqual(unregistered.body);
+      expect(registered.body.detail ?? registered.body.error_message).not.toMatch(/bob|exist|unknown/i);
+      expectStatus(await alice.put(`/api/v1/repository/${repo}/permissions/user/bob`, { role: 'read' }));
+      expectStatus(await create(repo, email('bob@example.com')), 201);
+    });
+
+    it('accepts the owner, team members and organization administrators, in any letter case', async () => {
+      const own = await pushedRepository();
+      expectStatus(await create(own, email('ALICE@Example.com')), 201);
+      const orgRepo = await pushedRepository('acme');
+      // alice administers acme; dave is only in team devs, which has no permission on the repository yet.
+      expectStatus(await create(orgRepo, email('alice@example.com')), 201);
+      expectApiError(await create(orgRepo, email('dave@example.com')), 400, /must belong to a user with access/);
+      expectStatus(await alice.put(`/api/v1/repository/${orgRepo}/permissions/team/devs`, { role: 'read' }));
+      expectStatus(await create(orgRepo, email('Dave@EXAMPLE.com')), 201);
+    });
+  });
+
   describe('permissions', () => {
     it('needs admin on the repository for every route', async () => {
       const repo = await pushedRepository();
@@ -195,6 +228,12 @@ describe.each(testDialects())('repository notifications API (%s)', (dialect) => 
       ['a webhook URL that is not a URL', { event: 'repo_push', method: 'webhook', config: { url: 'not a url' }, eventConfig: {} }, /Invalid webhook URL/],
       ['a webhook to localhost', { event: 'repo_push', method: 'webhook', config: { url: 'http://localhost:8080/x' }, eventConfig: {} }, /Invalid webhook URL/],
       ['a webhook to 127.0.0.1', { event: 'repo_push', method: 'webhook', config: { url: 'http://127.0.0.1/x' }, eventConfig: {} }, /Invalid webhook URL/],
+      ['a webhook to the cloud metadata address', { event: 'repo_push', method: 'webhook', config: { url: 'http://169.254.169.254/latest/meta-data/' }, eventConfig: {} }, /Invalid webhook URL/],
+      ['a webhook to [::1]', { event: 'repo_push', method: 'webhook', config: { url: 'http://[::1]:8080/x' }, eventConfig: {} }, /Invalid webhook URL/],
+      ['a webhook to 0.0.0.0', { event: 'repo_push', method: 'webhook', config: { url: 'http://0.0.0.0:8080/x' }, eventConfig: {} }, /Invalid webhook URL/],
+      ['a webhook to a private address', { event: 'repo_push', method: 'webhook', config: { url: 'http://10.1.2.3/x' }, eventConfig: {} }, /Invalid webhook URL/],
+      ['a webhook to loopback written as a number', { event: 'repo_push', method: 'webhook', config: { url: 'http://2130706433:8080/x' }, eventConfig: {} }, /Invalid webhook URL/],
+      ['a slack URL to a private address', { event: 'repo_push', method: 'slack', config: { url: 'https://192.168.1.20/services/x' }, eventConfig: {} }, /Invalid Slack Callback URL/],
       ['a webhook template that is not JSON', { event: 'repo_push', method: 'webhook', config: { url: WEBHOOK_URL, template: '{"a": ' }, eventConfig: {} }, /template/],
       ['a webhook template with an empty expression', { event: 'repo_push', method: 'webhook', config: { url: WEBHOOK_URL, template: `{"a": "${expr('')}"}` }, eventConfig: {} }, /template/],
       ['a webhook template with an unreadable expression', { event: 'repo_push', method: 'webhook', config: { url: WEBHOOK_URL, template: `{"a": "${expr('a..b')}"}` }, eventConfig: {} }, /template/],
@@ -204,8 +243,8 @@ describe.each(testDialects())('repository notifications API (%s)', (dialect) => 
       ['a webhook URL written as http:host', { event: 'repo_push', method: 'webhook', config: { url: 'http:example.com/x' }, eventConfig: {} }, /Invalid webhook URL/],
       ['an e-mail notification without address', { event: 'repo_push', method: 'email', config: {}, eventConfig: {} }, /Missing e-mail/],
       ['a malformed e-mail address', { event: 'repo_push', method: 'email', config: { email: 'not-an-address' }, eventConfig: {} }, /e-mail/],
-      ['an address of a user who cannot read the repository', { event: 'repo_push', method: 'email', config: { email: 'bob@example.com' }, eventConfig: {} }, /not authorized/],
-      ['an address no account has', { event: 'repo_push', method: 'email', config: { email: 'stranger@example.org' }, eventConfig: {} }, /not authorized/],
+      ['an address of a user who cannot read the repository', { event: 'repo_push', method: 'email', config: { email: 'bob@example.com' }, eventConfig: {} }, /must belong to a user with access to this repository/],
+      ['an address no account has', { event: 'repo_push', method: 'email', config: { email: 'stranger@example.org' }, eventConfig: {} }, /must belong to a user with access to this repository/],
       ['an in-app notification without target', { event: 'repo_push', method: 'quay_notification', config: {}, eventConfig: {} }, /Missing target/],
       ['an unknown target user', { event: 'repo_push', method: 'quay_notification', config: { target: { kind: 'user', name: 'nobody' } }, eventConfig: {} }, /Unknown user nobody/],
       ['a team outside an organization', { event: 'repo_push', method: 'quay_notification', config: { target: { kind: 'team', name: 'devs' } }, eventConfig: {} }, /Unknown team devs/],
@@ -214,6 +253,9 @@ describe.each(testDialects())('repository notifications API (%s)', (dialect) => 
       ['an unknown severity name', { event: 'vulnerability_found', method: 'webhook', config: { url: WEBHOOK_URL }, eventConfig: { level: 'Severe' } }, /level/],
       ['an image expiry without days', { event: 'repo_image_expiry', method: 'webhook', config: { url: WEBHOOK_URL }, eventConfig: {} }, /days/],
       ['a build ref filter that is not a regular expression', { event: 'build_success', method: 'webhook', config: { url: WEBHOOK_URL }, eventConfig: { 'ref-regex': '(' } }, /ref-regex/],
+      ['a build ref filter longer than 256 characters', { event: 'build_success', method: 'webhook', config: { url: WEBHOOK_URL }, eventConfig: { 'ref-regex': 'a'.repeat(257) } }, /ref-regex is refused: it is longer than 256/],
+      ['a build ref filter with nested repetition', { event: 'build_failure', method: 'webhook', config: { url: WEBHOOK_URL }, eventConfig: { 'ref-regex': 'refs/(a+)+$' } }, /ref-regex is refused: it repeats a group/],
+      ['a build ref filter repeating an alternation', { event: 'build_start', method: 'webhook', config: { url: WEBHOOK_URL }, eventConfig: { 'ref-regex': '(a|a)*b' } }, /ref-regex is refused: it repeats a group/],
     ];
 
     it.each(cases)('refuses %s with 400', async (_name, body, message) => {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findRepository } from '../../src/model/repositories.js';
@@ -162,8 +164,9 @@ describe.each(testDialects())('notification delivery (%s)', (dialect) => {
     registry = await startTestRegistry({
       dialect,
       overrides: {
-        // The receiver listens on 127.0.0.1, which the default blacklist refuses.
+        // The receiver listens on 127.0.0.1, which the default blacklist and the address policy refuse.
         WEBHOOK_HOSTNAME_BLACKLIST: [],
+        SSRF_ALLOWED_HOSTS: ['127.0.0.1'],
         FEATURE_MAILING: true,
         MAIL_SERVER: '127.0.0.1',
         MAIL_PORT: smtp.port,
@@ -325,6 +328,73 @@ describe.each(testDialects())('notification delivery (%s)', (dialect) => {
     await worker.drain();
     expect(Number((await notificationRow(uuid)).number_of_failures)).toBe(3);
     expect(await queuedNotificationItems()).toBe(0);
+  });
+
+  /** A worker for this registry with `config` changed, and the messages it logs. */
+  function workerWith(config: Partial<TestRegistry['ctx']['config']>) {
+    const logged: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logged.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const ctx = { ...registry.ctx, config: { ...registry.ctx.config, ...config }, log: pino({ level: 'warn' }, sink) };
+    return { worker: createNotificationWorker(ctx, { retryDelayMs: () => 0 }), logged };
+  }
+
+  it('does not connect to a receiver whose address is no longer allow-listed, and counts the failure', async () => {
+    const repo = await pushedRepository();
+    const uuid = await createNotification(repo, { event: 'repo_push', method: 'webhook', config: { url: receiver.url('/unlisted') } });
+    await sendTest(repo, uuid);
+    const { worker: strict, logged } = workerWith({ SSRF_ALLOWED_HOSTS: [] });
+    await strict.drain();
+    expect(receiver.at('/unlisted')).toHaveLength(0);
+    expect(Number((await notificationRow(uuid)).number_of_failures)).toBe(3);
+    expect(logged.join('\n')).toContain('its host is not allowed');
+    // The URL's path is never logged: it may hold the receiver's secret.
+    expect(logged.join('\n')).not.toContain('/unlisted');
+  });
+
+  it('does not deliver a Slack message to a receiver whose address is no longer allow-listed', async () => {
+    const repo = await pushedRepository();
+    const uuid = await createNotification(repo, { event: 'repo_push', method: 'slack', config: { url: receiver.url('/slack-unlisted') } });
+    await sendTest(repo, uuid);
+    await workerWith({ SSRF_ALLOWED_HOSTS: ['10.0.0.0/8'] }).worker.drain();
+    expect(receiver.at('/slack-unlisted')).toHaveLength(0);
+    expect(Number((await notificationRow(uuid)).number_of_failures)).toBe(3);
+  });
+
+  it('stops e-mailing an address whose user lost access to the repository, and logs why', async () => {
+    const repo = await pushedRepository();
+    expectStatus(await alice.put(`/api/v1/repository/${repo}/permissions/user/carol`, { role: 'read' }));
+    const uuid = await createNotification(repo, { event: 'repo_push', method: 'email', config: { email: 'carol@example.com' } });
+    expectStatus(await alice.delete(`/api/v1/repository/${repo}/permissions/user/carol`), 204);
+    // Public visibility alone does not let mail through either.
+    expectStatus(await alice.post(`/api/v1/repository/${repo}/changevisibility`, { visibility: 'public' }));
+    await sendTest(repo, uuid);
+    const before = smtp.mails.length;
+    const { worker: watched, logged } = workerWith({});
+    await watched.drain();
+    expect(smtp.mails).toHaveLength(before);
+    expect(Number((await notificationRow(uuid)).number_of_failures)).toBe(3);
+    expect(logged.join('\n')).toContain('no longer belongs to a user with access');
+  });
+
+  it('delivers build events only for refs the ref-regex matches, and never for overlong refs', async () => {
+    const repo = await pushedRepository();
+    await createNotification(repo, {
+      event: 'build_success',
+      method: 'webhook',
+      config: { url: receiver.url('/builds') },
+      eventConfig: { 'ref-regex': 'refs/heads/(main|release-.*)' },
+    });
+    const id = await repositoryId(repo);
+    for (const ref of ['refs/heads/main', 'refs/heads/feature', 'refs/heads/release-1.2', `refs/heads/main${'x'.repeat(300)}`]) {
+      await queueRepositoryEvent(registry.ctx.db, id, 'build_success', { build_id: ref, trigger_metadata: { ref } });
+    }
+    await worker.drain();
+    expect(receiver.at('/builds').map((request) => request.body.trigger_metadata.ref)).toEqual(['refs/heads/main', 'refs/heads/release-1.2']);
   });
 
   it('drops queued deliveries of a notification deleted meanwhile', async () => {
