@@ -1,9 +1,10 @@
-import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/tables.js';
 import { IMAGE_CONFIG_MEDIA_TYPES } from '../manifest/media-types.js';
+import { readBounded } from '../storage/read-bounded.js';
 import type { Storage } from '../storage/storage.js';
 import { findRepositoryBlob, locateBlob } from './blobs.js';
+import { asRecord, asString } from './narrow.js';
 
 /**
  * The parts of an image config (Docker container config v1 or OCI image config) that Quay shows
@@ -31,47 +32,24 @@ export function isImageConfigMediaType(mediaType: string | null | undefined): bo
   return mediaType !== null && mediaType !== undefined && IMAGE_CONFIG_MEDIA_TYPES.has(mediaType);
 }
 
-function record(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-function text(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
-}
-
 /** Labels and history of a parsed config document; anything malformed is left out. */
 export function summarizeImageConfig(document: unknown): ImageConfigSummary {
-  const root = record(document) ?? {};
+  const root = asRecord(document) ?? {};
   const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(record(record(root['config'])?.['Labels']) ?? {})) {
+  for (const [key, value] of Object.entries(asRecord(asRecord(root['config'])?.['Labels']) ?? {})) {
     if (typeof value === 'string') labels[key] = value;
   }
   const history = (Array.isArray(root['history']) ? root['history'] : []).map((entry): ImageHistoryEntry => {
-    const item = record(entry) ?? {};
+    const item = asRecord(entry) ?? {};
     return {
-      created: text(item['created']),
-      createdBy: text(item['created_by']),
-      author: text(item['author']),
-      comment: text(item['comment']),
+      created: asString(item['created']) ?? null,
+      createdBy: asString(item['created_by']) ?? null,
+      author: asString(item['author']) ?? null,
+      comment: asString(item['comment']) ?? null,
       emptyLayer: item['empty_layer'] === true,
     };
   });
   return { labels, history };
-}
-
-async function readBounded(stream: Readable, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stream) {
-    const buffer = chunk as Buffer;
-    total += buffer.length;
-    if (total > limit) {
-      stream.destroy();
-      return undefined;
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /**

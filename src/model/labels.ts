@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, LabelSourceType } from '../db/tables.js';
 import { Invalid, NotFound } from '../errors.js';
+import { parseDurationMs } from './durations.js';
 import { nowMs } from './clock.js';
 import { tagAlive } from './tags.js';
 
@@ -54,21 +55,11 @@ export function inferLabelMediaType(value: string): LabelMediaType {
   return looksLikeJson(value) ? 'application/json' : 'text/plain';
 }
 
-const DURATION_UNIT_MS: Record<string, number> = {
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-  y: 365 * 86_400_000,
-};
 
 /** The duration of a `quay.expires-after` value such as `2w`, `1d`, `3h`; null when unusable (Quay ignores those). */
 export function parseExpiresAfterMs(value: string): number | null {
-  const match = /^([0-9]{1,9})([smhdwy])$/.exec(value.trim());
-  if (!match) return null;
-  const ms = Number(match[1]) * DURATION_UNIT_MS[match[2]!]!;
-  return ms > 0 ? ms : null;
+  const ms = parseDurationMs(value);
+  return ms !== undefined && ms > 0 ? ms : null;
 }
 
 function toLabel(row: { uuid: string; key: string; value: string; media_type: string; source_type: LabelSourceType }): ManifestLabel {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/tables.js';
 import { nowMs } from './clock.js';
+import { asSafeInteger, asString } from './narrow.js';
 import { enqueue } from './queue.js';
 
 /**
@@ -45,8 +46,8 @@ export async function queueLogExport(db: Kysely<Database>, job: NewLogExportJob)
 
 /** Reads a queued job back; undefined when the body is not one (it is then dropped). */
 export function parseLogExportJob(body: Record<string, unknown>): LogExportJob | undefined {
-  const text = (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : undefined);
-  const num = (key: string) => (typeof body[key] === 'number' && Number.isSafeInteger(body[key]) ? (body[key] as number) : undefined);
+  const text = (key: string) => asString(body[key]);
+  const num = (key: string) => asSafeInteger(body[key]);
   const exportId = text('export_id');
   const namespaceId = num('namespace_id');
   const namespaceName = text('namespace_name');
@@ -104,6 +105,24 @@ export interface LogExportFile {
   location: string;
   digest: string;
   size: number;
+}
+
+/**
+ * The document an earlier attempt of export `exportId` already wrote (its file id and where it
+ * lies), so a retry after a failed callback reports it again instead of writing another.
+ */
+export async function findWrittenLogExport(
+  db: Kysely<Database>,
+  exportId: string,
+): Promise<(LogExportFile & { fileId: string }) | undefined> {
+  const row = await db
+    .selectFrom('log_export')
+    .select(['file_id', 'location', 'digest', 'size'])
+    .where('export_id', '=', exportId)
+    .where('expires_at', '>', nowMs())
+    .orderBy('id')
+    .executeTakeFirst();
+  return row ? { fileId: row.file_id, location: row.location, digest: row.digest, size: Number(row.size) } : undefined;
 }
 
 /** The export behind a download URL, while its link has not expired. */

@@ -1,12 +1,19 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/tables.js';
 import { Invalid, NotFound } from '../errors.js';
-import { computeDigest, isDigest, type ParsedManifest, parseDigest } from '../manifest/index.js';
+import {
+  computeDigest,
+  isDigest,
+  type ManifestPolicy,
+  type ParsedManifest,
+  parseDigest,
+  parseManifest,
+} from '../manifest/index.js';
 import { findRepositoryBlobs, linkBlobToRepository } from './blobs.js';
 import { nowMs } from './clock.js';
 import { importManifestLabels, labelledTagLifetimeMs } from './labels.js';
 import { type RepositoryRef, type RepositoryWithNamespace, repositoryQuery } from './repositories.js';
-import { moveTag, tagAlive, validateTagName } from './tags.js';
+import { inTagMoveTransaction, moveTag, tagAlive, validateTagName } from './tags.js';
 
 export interface StoredManifest {
   id: number;
@@ -32,6 +39,32 @@ function toStored(row: {
     content: Buffer.isBuffer(row.content) ? row.content : Buffer.from(row.content),
     subjectDigest: row.subject_digest,
   };
+}
+
+/** Stored manifests were accepted under the policy of their push; reading them back accepts them all. */
+const STORED_MANIFEST_POLICY: ManifestPolicy = {
+  generalOciSupport: true,
+  helmOciSupport: true,
+  allowedArtifactTypes: {},
+  ignoreUnknownMediaTypes: true,
+};
+
+/**
+ * A stored manifest's content read back with the push parser (src/manifest/parse.ts): its config,
+ * layers (with urls), children, subject and annotations. Undefined when it no longer parses, which
+ * callers treat as a manifest with nothing to show.
+ */
+export function parseStoredManifest(content: Buffer | Uint8Array, mediaType: string): ParsedManifest | undefined {
+  try {
+    return parseManifest(Buffer.isBuffer(content) ? content : Buffer.from(content), mediaType, STORED_MANIFEST_POLICY);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The digests a stored manifest list lists, in its order ([] for an image manifest). */
+export function manifestChildDigests(content: Buffer | Uint8Array, mediaType: string): string[] {
+  return parseStoredManifest(content, mediaType)?.children.map((child) => child.digest) ?? [];
 }
 
 export async function findManifestByDigest(db: Db, repositoryId: number, digest: string): Promise<StoredManifest | undefined> {
@@ -171,6 +204,7 @@ export async function findRepositoryAndManifest(
           join
             .onRef('tag.repository_id', '=', 'repository.id')
             .on('tag.name', '=', reference)
+            .on('tag.hidden', '=', 0)
             .on(tagAlive(nowMs())),
         )
         .leftJoin('manifest', 'manifest.id', 'tag.manifest_id')
@@ -286,7 +320,7 @@ export async function putManifest(db: Kysely<Database>, input: PutManifestInput)
   }
   const children = await childManifestIds(db, input.repositoryId, parsed);
 
-  const manifestId = await db.transaction().execute(async (trx) => {
+  const manifestId = await inTagMoveTransaction(db, async (trx) => {
     const { id: manifestId, created } = await insertManifestRow(trx, input.repositoryId, parsed, digest, input.bytes);
     if (created && input.configLabels) await importManifestLabels(trx, manifestId, input.configLabels);
     for (const blob of blobs.values()) {
@@ -337,19 +371,6 @@ export interface ReferrerDescriptor {
   annotations?: Record<string, string>;
 }
 
-function annotationsOf(content: Buffer | Uint8Array): Record<string, string> | undefined {
-  try {
-    const parsed = JSON.parse(Buffer.from(content).toString('utf8')) as { annotations?: unknown };
-    const annotations = parsed.annotations;
-    if (annotations && typeof annotations === 'object' && !Array.isArray(annotations)) {
-      return annotations as Record<string, string>;
-    }
-  } catch {
-    // stored manifests were validated on push; an unreadable one simply has no annotations
-  }
-  return undefined;
-}
-
 /** Manifests of the repository whose `subject` is `digest`, as OCI descriptors. */
 export async function listReferrers(
   db: Db,
@@ -368,8 +389,8 @@ export async function listReferrers(
   return rows.map((row) => {
     const descriptor: ReferrerDescriptor = { mediaType: row.media_type, digest: row.digest, size: Number(row.size) };
     if (row.artifact_type) descriptor.artifactType = row.artifact_type;
-    const annotations = annotationsOf(row.content);
-    if (annotations) descriptor.annotations = annotations;
+    const annotations = parseStoredManifest(row.content, row.media_type)?.annotations;
+    if (annotations && Object.keys(annotations).length > 0) descriptor.annotations = annotations;
     return descriptor;
   });
 }

@@ -6,8 +6,11 @@ import { nowMs } from './clock.js';
 /**
  * The durable work queue (Quay's QueueItem): work items that workers lease and complete. Claiming
  * decrements retries_remaining and sets a lease (processing_expires); an item whose lease ran out
- * without completion is handed out again while retries remain. The workers that consume each queue
- * live under src/workers/.
+ * without completion is handed out again while retries remain. The lease's expiry doubles as the
+ * claim's token: completing or releasing an item only acts while the item still carries the
+ * caller's lease, so a worker whose lease ran out cannot touch an item another worker now holds.
+ * Each claim strictly raises processing_expires (a new lease starts after the old one ended), so
+ * two claims never share a token. The workers that consume each queue live under src/workers/.
  */
 
 /** Queue names, as the workers know them. */
@@ -41,8 +44,13 @@ export async function enqueue(
   return row.id;
 }
 
-export interface LeasedItem {
+/** What identifies one claim of an item: its id and the lease's expiry (the token). */
+export interface QueueLease {
   id: number;
+  lease: number;
+}
+
+export interface LeasedItem extends QueueLease {
   queue: QueueName;
   body: Record<string, unknown>;
   /** Claims left after this one. */
@@ -53,11 +61,13 @@ interface ClaimedRow {
   id: number | string;
   body: string;
   retries_remaining: number | string;
+  processing_expires: number | string;
 }
 
 /**
  * Leases the oldest available item of `queue` for `leaseMs`. On PostgreSQL concurrent workers skip
- * rows another transaction holds; SQLite serializes writers, so the one statement is enough.
+ * rows another transaction holds; SQLite serializes writers, so the one statement is enough. When
+ * nothing is available, items whose last claim's lease ran out are removed (see removeExhausted).
  */
 export async function claimQueueItem(
   db: Kysely<Database>,
@@ -79,27 +89,58 @@ export async function claimQueueItem(
         order by id
         limit 1
         ${skipLocked})
-    returning id, body, retries_remaining`.execute(db);
+    returning id, body, retries_remaining, processing_expires`.execute(db);
   const row = result.rows[0];
-  if (!row) return undefined;
+  if (!row) {
+    await removeExhausted(db, queue, now);
+    return undefined;
+  }
   return {
     id: Number(row.id),
+    lease: Number(row.processing_expires),
     queue,
     body: JSON.parse(row.body) as Record<string, unknown>,
     retriesRemaining: Number(row.retries_remaining),
   };
 }
 
-/** The work is done: the item leaves the queue. */
-export async function completeQueueItem(db: Kysely<Database>, id: number): Promise<void> {
-  await db.deleteFrom('queue_item').where('id', '=', id).execute();
+/**
+ * Deletes items of `queue` that can never be claimed again: no claims left and the last lease ran
+ * out (the worker holding it died or overran; a failed last attempt is deleted by the worker
+ * itself). Run only when the queue had nothing to hand out, so busy queues pay nothing for it.
+ */
+async function removeExhausted(db: Kysely<Database>, queue: QueueName, now: number): Promise<void> {
+  await db
+    .deleteFrom('queue_item')
+    .where('queue_name', '=', queue)
+    .where('retries_remaining', '<=', 0)
+    .where('processing_expires', '<', now)
+    .execute();
 }
 
-/** The attempt failed: the item becomes available again after `delayMs` if it has claims left. */
-export async function releaseQueueItem(db: Kysely<Database>, id: number, delayMs: number): Promise<void> {
-  await db
+/**
+ * The work is done: the item leaves the queue. False, changing nothing, when the lease was lost
+ * meanwhile (the item ran out of time and another claim took it: that claim finishes it).
+ */
+export async function completeQueueItem(db: Kysely<Database>, claim: QueueLease): Promise<boolean> {
+  const result = await db
+    .deleteFrom('queue_item')
+    .where('id', '=', claim.id)
+    .where('processing_expires', '=', claim.lease)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/**
+ * The attempt failed: the item becomes available again after `delayMs` if it has claims left.
+ * False, changing nothing, when the lease was lost meanwhile: the item is left to its new holder.
+ */
+export async function releaseQueueItem(db: Kysely<Database>, claim: QueueLease, delayMs: number): Promise<boolean> {
+  const result = await db
     .updateTable('queue_item')
     .set({ processing_expires: null, available_after: nowMs() + delayMs })
-    .where('id', '=', id)
-    .execute();
+    .where('id', '=', claim.id)
+    .where('processing_expires', '=', claim.lease)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }

@@ -6,7 +6,7 @@ import { nowMs } from './clock.js';
 import { findNamespace, type Namespace, validateNamespaceName } from './namespaces.js';
 import { OWNERS_TEAM } from './organizations.js';
 import { formatRobotName, parseRobotName } from './robots.js';
-import { soleAdministratorOf } from './users.js';
+import { revokeUserAccess, soleAdministratorOf } from './users.js';
 
 /**
  * What superusers do to namespaces beyond the owners' own tools (Quay's superuser panel): list
@@ -144,16 +144,6 @@ async function convertToOrganization(trx: Kysely<Database>, userId: number): Pro
     .set({ kind: 'organization', password_hash: null, superuser: 0 })
     .where('id', '=', userId)
     .execute();
-  await trx.deleteFrom('user_session').where('user_id', '=', userId).execute();
-  await trx.deleteFrom('app_token').where('user_id', '=', userId).execute();
-  await trx.deleteFrom('oauth_access_token').where('namespace_id', '=', userId).execute();
-  await trx.deleteFrom('federated_login').where('user_id', '=', userId).execute();
-  await trx.deleteFrom('team_member').where('member_id', '=', userId).execute();
-  await trx.deleteFrom('team_invite').where('user_id', '=', userId).execute();
-  await trx.deleteFrom('repository_permission').where('member_id', '=', userId).execute();
-  await trx
-    .deleteFrom('default_permission')
-    .where((eb) => eb.or([eb('activating_user_id', '=', userId), eb('delegate_member_id', '=', userId)]))
-    .execute();
+  await revokeUserAccess(trx, userId);
   await trx.deleteFrom('star').where('user_id', '=', userId).execute();
 }

@@ -4,7 +4,8 @@ import { Invalid, NotFound } from '../errors.js';
 import { isIndexMediaType } from '../manifest/media-types.js';
 import { nowMs } from './clock.js';
 import { labelledTagLifetimeMs } from './labels.js';
-import { moveTag, tagAlive } from './tags.js';
+import { manifestChildDigests } from './manifests.js';
+import { inTagMoveTransaction, moveTag, type TagMove, tagAlive } from './tags.js';
 
 /**
  * A repository's tag history (Quay's list_repository_tag_history) and the time machine: every tag
@@ -111,18 +112,6 @@ export async function listTagHistory(
 /** Whether each manifest an index lists is stored in the repository (Quay's sparse-manifest info). */
 export type ChildPresence = Map<string, boolean>;
 
-function listedChildDigests(content: Buffer | Uint8Array): string[] {
-  try {
-    const parsed = JSON.parse(Buffer.from(content).toString('utf8')) as { manifests?: unknown };
-    if (!Array.isArray(parsed.manifests)) return [];
-    return parsed.manifests
-      .map((entry) => (entry && typeof entry === 'object' ? (entry as { digest?: unknown }).digest : undefined))
-      .filter((digest): digest is string => typeof digest === 'string');
-  } catch {
-    return [];
-  }
-}
-
 /** For each manifest list among `manifestIds`, the presence of every child it lists, in its order. */
 export async function manifestListChildren(
   db: Kysely<Database>,
@@ -133,10 +122,10 @@ export async function manifestListChildren(
   if (manifestIds.length === 0) return result;
   const lists = await db
     .selectFrom('manifest')
-    .select(['id', 'content'])
+    .select(['id', 'content', 'media_type'])
     .where('id', 'in', [...new Set(manifestIds)])
     .execute();
-  const listed = new Map(lists.map((row) => [row.id, listedChildDigests(row.content)]));
+  const listed = new Map(lists.map((row) => [row.id, manifestChildDigests(row.content, row.media_type)]));
   const wanted = [...new Set([...listed.values()].flat())];
   const present = new Set<string>();
   if (wanted.length > 0) {
@@ -154,18 +143,19 @@ export async function manifestListChildren(
 }
 
 /**
- * Points tag `name` at a stored manifest (the API's create, move and restore), with the expiry its
- * `quay.expires-after` label prescribes, as Quay's retarget_tag does.
+ * Points tag `name` at a stored manifest (the API's create and move), with the expiry its
+ * `quay.expires-after` label prescribes, as Quay's retarget_tag does. Returns what the tag pointed
+ * at before (null: the tag was created).
  */
 export async function retargetTag(
   db: Kysely<Database>,
   repositoryId: number,
   name: string,
   manifest: { id: number; mediaType: string },
-): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+): Promise<TagMove> {
+  return inTagMoveTransaction(db, async (trx) => {
     const expiresAfterMs = await labelledTagLifetimeMs(trx, manifest.id, isIndexMediaType(manifest.mediaType));
-    await moveTag(trx, repositoryId, name, manifest.id, { expiresAfterMs });
+    return moveTag(trx, repositoryId, name, manifest.id, { expiresAfterMs });
   });
 }
 
@@ -226,7 +216,7 @@ export async function restoreTag(
       `cannot restore tag ${name} to ${digest}: the tag did not point to that manifest within the time machine window of ${windowMs / 1000} seconds`,
     );
   }
-  await db.transaction().execute(async (trx) => {
+  await inTagMoveTransaction(db, async (trx) => {
     if (manifest.deleted_at !== null) {
       await trx.updateTable('manifest').set({ deleted_at: null }).where('id', '=', manifest.id).execute();
     }

@@ -1,5 +1,6 @@
-import type { ExpressionBuilder, Expression, Kysely, SqlBool, Transaction } from 'kysely';
+import { type Expression, type ExpressionBuilder, type Kysely, PostgresAdapter, type SqlBool, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/tables.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import { Invalid, NotFound } from '../errors.js';
 import { nowMs } from './clock.js';
 
@@ -37,9 +38,28 @@ export interface MoveTagOptions {
   reversion?: boolean;
 }
 
+/** What a tag pointed at before a move: its manifest, or null when the tag was not live (a create). */
+export interface TagMove {
+  previousManifestId: number | null;
+  previousManifestDigest: string | null;
+}
+
+/**
+ * Serializes moves of one tag on PostgreSQL for the rest of the transaction. A row lock cannot do
+ * it: when the tag has no live row there is nothing to lock, and a locked row that a concurrent
+ * move ended no longer matches. SQLite runs one write transaction at a time anyway.
+ */
+async function lockTagName(trx: Transaction<Database>, repositoryId: number, name: string): Promise<void> {
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) {
+    await sql`select pg_advisory_xact_lock(${repositoryId}, hashtext(${name}))`.execute(trx);
+  }
+}
+
 /**
  * Points tag `name` at a manifest: the live row (if any, and if it points elsewhere) ends now and a
- * new live row starts, so the history stays available to the time machine.
+ * new live row starts, so the history stays available to the time machine. Returns what the tag
+ * pointed at before, as seen inside the transaction. Run the transaction with inTagMoveTransaction,
+ * which retries it once when a concurrent move of the same tag won the race.
  */
 export async function moveTag(
   trx: Transaction<Database>,
@@ -47,19 +67,26 @@ export async function moveTag(
   name: string,
   manifestId: number,
   options: MoveTagOptions = {},
-): Promise<void> {
+): Promise<TagMove> {
+  await lockTagName(trx, repositoryId, name);
   const now = nowMs();
   const current = await trx
     .selectFrom('tag')
-    .select(['id', 'manifest_id', 'expires_at_ms'])
-    .where('repository_id', '=', repositoryId)
-    .where('name', '=', name)
-    .where('lifetime_end_ms', 'is', null)
+    .innerJoin('manifest', 'manifest.id', 'tag.manifest_id')
+    .select(['tag.id as id', 'tag.manifest_id as manifest_id', 'tag.expires_at_ms as expires_at_ms', 'tag.hidden as hidden', 'manifest.digest as digest'])
+    .where('tag.repository_id', '=', repositoryId)
+    .where('tag.name', '=', name)
+    .where('tag.lifetime_end_ms', 'is', null)
     .executeTakeFirst();
-  const alive = current !== undefined && (current.expires_at_ms === null || current.expires_at_ms > now);
-  if (alive && current.manifest_id === manifestId) return;
+  const alive = current !== undefined && (current.expires_at_ms === null || Number(current.expires_at_ms) > now);
+  const previous: TagMove =
+    alive && Number(current.hidden) === 0
+      ? { previousManifestId: current.manifest_id, previousManifestDigest: current.digest }
+      : { previousManifestId: null, previousManifestDigest: null };
+  if (alive && current.manifest_id === manifestId) return previous;
   if (current) {
-    await trx.updateTable('tag').set({ lifetime_end_ms: endOf(current.expires_at_ms, now) }).where('id', '=', current.id).execute();
+    const end = endOf(current.expires_at_ms === null ? null : Number(current.expires_at_ms), now);
+    await trx.updateTable('tag').set({ lifetime_end_ms: end }).where('id', '=', current.id).execute();
   }
   await trx
     .insertInto('tag')
@@ -74,9 +101,24 @@ export async function moveTag(
       reversion: options.reversion ? 1 : 0,
     })
     .execute();
+  return previous;
 }
 
-/** Ends the live tag; throws NotFound('tag') when there is none. */
+/**
+ * Runs `work` (which moves a tag, and may store the manifest it points at) in a transaction, and
+ * once more in a fresh one when it broke a unique index: a concurrent move of the same tag, or a
+ * concurrent push of the same manifest, committed first. The second attempt sees that commit.
+ */
+export async function inTagMoveTransaction<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  try {
+    return await db.transaction().execute(work);
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    return db.transaction().execute(work);
+  }
+}
+
+/** Ends the live, visible tag; throws NotFound('tag') when there is none (hidden tags are never the user's). */
 export async function deleteTag(db: Kysely<Database>, repositoryId: number, name: string): Promise<void> {
   const now = nowMs();
   const result = await db
@@ -84,6 +126,7 @@ export async function deleteTag(db: Kysely<Database>, repositoryId: number, name
     .set({ lifetime_end_ms: now })
     .where('repository_id', '=', repositoryId)
     .where('name', '=', name)
+    .where('hidden', '=', 0)
     .where(tagAlive(now))
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw new NotFound('tag', `tag ${name} is unknown`, { reference: name });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, TeamSyncTable } from '../db/tables.js';
 import { nowMs } from './clock.js';
+import { teamUserIds } from './teams.js';
 
 /**
  * Teams whose membership follows a directory group (team_sync). While a team is synced its user
@@ -79,18 +80,6 @@ export async function staleTeamSyncs(
     .execute();
 }
 
-/** The team's user members (robots excluded). */
-export async function teamUserMemberIds(db: Kysely<Database>, teamId: number): Promise<number[]> {
-  const rows = await db
-    .selectFrom('team_member')
-    .innerJoin('namespace', 'namespace.id', 'team_member.member_id')
-    .select('team_member.member_id')
-    .where('team_member.team_id', '=', teamId)
-    .where('namespace.kind', '=', 'user')
-    .execute();
-  return rows.map((row) => row.member_id);
-}
-
 export interface MembershipChange {
   added: number[];
   removed: number[];
@@ -116,7 +105,7 @@ export async function applyTeamSync(
       )
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) return undefined;
-    const current = new Set(await teamUserMemberIds(trx, sync.team_id));
+    const current = new Set(await teamUserIds(trx, sync.team_id));
     const wanted = new Set(userIds);
     const added = [...wanted].filter((id) => !current.has(id));
     const removed = [...current].filter((id) => !wanted.has(id));

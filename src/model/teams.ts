@@ -535,3 +535,15 @@ export async function changeAdministrators<T>(
     return apply(trx);
   });
 }
+
+/** The user accounts (not robots) among a team's members: notification recipients, team sync. */
+export async function teamUserIds(db: Kysely<Database>, teamId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('team_member')
+    .innerJoin('namespace', 'namespace.id', 'team_member.member_id')
+    .select('team_member.member_id')
+    .where('team_member.team_id', '=', teamId)
+    .where('namespace.kind', '=', 'user')
+    .execute();
+  return rows.map((row) => Number(row.member_id));
+}

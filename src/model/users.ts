@@ -5,6 +5,7 @@ import type { Dialect } from '../db/migrations/column-types.js';
 import type { Database } from '../db/tables.js';
 import { isUniqueViolation } from '../db/unique-violation.js';
 import { Conflict, Invalid, NotFound } from '../errors.js';
+import { parseDurationMs } from './durations.js';
 import { parseStoredJsonObject } from './json-text.js';
 import { createNamespace, findNamespace, markNamespaceDeleted, type Namespace, validateNamespaceName } from './namespaces.js';
 import { deleteRobotsOwnedBy } from './robots.js';
@@ -19,13 +20,11 @@ export interface NewUser {
   superuser?: boolean | undefined;
 }
 
-const DURATION_UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
-
-/** Parses Quay's duration strings ("0s", "30m", "1d", "2w") into seconds. */
+/** A configured duration ("0s", "30m", "1d", "2w") in seconds; throws Invalid for anything else. */
 export function parseDurationSeconds(text: string): number {
-  const match = /^([0-9]+)([smhdw])$/.exec(text);
-  if (!match) throw new Invalid('input', `not a duration: "${text}" (use a number followed by s, m, h, d or w)`);
-  return Number(match[1]) * (DURATION_UNIT_SECONDS[match[2]!] ?? 1);
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw new Invalid('input', `not a duration: "${text}" (use a number followed by s, m, h, d, w or y)`);
+  return ms / 1000;
 }
 
 // Deliberately loose, like Quay's: one @, no spaces, a dot in the domain.
@@ -393,9 +392,19 @@ export async function deleteUserAccount(db: Kysely<Database>, userId: number): P
 /** Everything that lets a deleted user act or appear elsewhere; the namespace GC removes the rest. */
 async function removeLinkedData(trx: Kysely<Database>, userId: number): Promise<void> {
   await deleteRobotsOwnedBy(trx, userId);
+  await revokeUserAccess(trx, userId);
+}
+
+/**
+ * Ends what a user account can sign in with and what it holds elsewhere: sessions, app and OAuth
+ * tokens, external logins, team memberships and invitations, repository and default permissions.
+ * Shared by account deletion and by a superuser's conversion of the account to an organization.
+ */
+export async function revokeUserAccess(trx: Kysely<Database>, userId: number): Promise<void> {
   await trx.deleteFrom('user_session').where('user_id', '=', userId).execute();
   await trx.deleteFrom('app_token').where('user_id', '=', userId).execute();
   await trx.deleteFrom('oauth_access_token').where('namespace_id', '=', userId).execute();
+  await trx.deleteFrom('federated_login').where('user_id', '=', userId).execute();
   await trx.deleteFrom('team_member').where('member_id', '=', userId).execute();
   await trx.deleteFrom('team_invite').where('user_id', '=', userId).execute();
   await trx.deleteFrom('repository_permission').where('member_id', '=', userId).execute();
@@ -403,5 +412,4 @@ async function removeLinkedData(trx: Kysely<Database>, userId: number): Promise<
     .deleteFrom('default_permission')
     .where((eb) => eb.or([eb('activating_user_id', '=', userId), eb('delegate_member_id', '=', userId)]))
     .execute();
-  await trx.deleteFrom('federated_login').where('user_id', '=', userId).execute();
 }

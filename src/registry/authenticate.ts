@@ -4,7 +4,7 @@ import { ANONYMOUS, type Actor } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { Unauthorized } from '../errors.js';
 import { type AuthKindLabel, countAuthentication } from '../metrics/registry.js';
-import { registryService } from './service.js';
+import { registryService } from '../net/public-host.js';
 
 /** Runs one credential check and counts it in quay_authentication_attempts_total. */
 export async function countedAuthentication<T>(

@@ -17,7 +17,7 @@ import { sendOciError, toOciError } from './errors.js';
 import { catalogHandler, tagsListHandler } from './listings.js';
 import { deleteManifestHandler, getManifestHandler, putManifestHandler, referrersHandler } from './manifests.js';
 import { matchRegistryPath, type RegistryRoute } from './paths.js';
-import { registryService } from './service.js';
+import { registryService } from '../net/public-host.js';
 import { tokenRoutes } from './token-route.js';
 
 type RepositoryRoute = Exclude<RegistryRoute, { kind: 'base' } | { kind: 'catalog' }>;

@@ -22,6 +22,8 @@ import {
 import type { RepositoryWithNamespace } from '../model/repositories.js';
 import { queueRepositoryEvent } from '../model/repository-events.js';
 import { deleteTag, validateTagName } from '../model/tags.js';
+import { repositoryEventData } from '../notifications/event-data.js';
+import { readBounded } from '../storage/read-bounded.js';
 import {
   authorizePush,
   checkRepository,
@@ -32,21 +34,13 @@ import {
   queryParam,
   type RepositoryCall,
 } from './call.js';
+import { registryService } from '../net/public-host.js';
 import { registryLogEntry } from './usage-log.js';
 
-async function readLimited(stream: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stream) {
-    const buffer = chunk as Buffer;
-    total += buffer.length;
-    if (total > limit) {
-      stream.destroy();
-      throw new TooLarge(`manifest exceeds ${limit} bytes`);
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+async function readManifestBody(stream: Readable): Promise<Buffer> {
+  const bytes = await readBounded(stream, MAX_MANIFEST_BYTES);
+  if (!bytes) throw new TooLarge(`manifest exceeds ${MAX_MANIFEST_BYTES} bytes`);
+  return bytes;
 }
 
 function checkReference(reference: string): void {
@@ -95,31 +89,22 @@ async function configLabelsForPush(
   }
 }
 
-/** Quay's repo_push payload: the repository's pull address and web page, and the pushed tag. */
-function pushEventData(call: RepositoryCall, repo: RepositoryWithNamespace, tag: string): Record<string, unknown> {
-  const { config } = call.ctx;
-  const host = config.SERVER_HOSTNAME ?? call.request.headers.host ?? 'localhost';
-  const repository = `${repo.namespace_name}/${repo.name}`;
-  return {
-    repository,
-    namespace: repo.namespace_name,
-    name: repo.name,
-    docker_url: `${host}/${repository}`,
-    homepage: `${config.PREFERRED_URL_SCHEME}://${host}/repository/${repository}`,
-    updated_tags: [tag],
-  };
-}
-
-/** What a tag push leaves behind besides the tag: the push_repo log entry and the repo_push event. */
+/**
+ * What a tag push leaves behind besides the tag: the push_repo log entry (batched, like pulls) and
+ * the repo_push event, whose pull address and web page use the registry's public host.
+ */
 async function announcePush(call: RepositoryCall, repo: RepositoryWithNamespace, tag: string, mediaType: string): Promise<void> {
-  await call.ctx.usageLogs.record(registryLogEntry(call, repo, 'push_repo', { tag, mediaType }));
-  await queueRepositoryEvent(call.ctx.db, repo.id, 'repo_push', pushEventData(call, repo, tag));
+  const { config } = call.ctx;
+  call.ctx.usageLogs.recordSoon(registryLogEntry(call, repo, 'push_repo', { tag, mediaType }));
+  const publicConfig = { ...config, SERVER_HOSTNAME: registryService(config, call.request.headers.host) };
+  const eventData = repositoryEventData(publicConfig, repo.namespace_name, repo.name, { updated_tags: [tag] });
+  await queueRepositoryEvent(call.ctx.db, repo.id, 'repo_push', eventData);
 }
 
 export async function putManifestHandler(call: RepositoryCall, reference: string): Promise<FastifyReply> {
   checkReference(reference);
   await authorizePush(call);
-  const bytes = await readLimited(call.request.body as Readable, MAX_MANIFEST_BYTES);
+  const bytes = await readManifestBody(call.request.body as Readable);
   if (bytes.length === 0) throw new Invalid('manifest', 'the manifest body is empty');
   const contentType = call.request.headers['content-type'];
   const policy = manifestPolicyFromConfig(call.ctx.config);

@@ -8,7 +8,7 @@ import { Unauthorized } from '../errors.js';
 import { parseRepositoryPath } from '../model/repositories.js';
 import { countedAuthentication } from './authenticate.js';
 import { sendOciError, toOciError } from './errors.js';
-import { registryService } from './service.js';
+import { registryService } from '../net/public-host.js';
 
 /** What the token endpoint needs from the application context. */
 export type TokenRouteContext = Pick<AppContext, 'config' | 'db' | 'tokens' | 'secrets' | 'directory' | 'metrics'>;

@@ -1,13 +1,12 @@
 import type { LogKind, UsageLogInput } from '../model/usage-logs.js';
 import type { RepositoryWithNamespace } from '../model/repositories.js';
+import { loggedUserAgent } from '../model/user-agent.js';
 import type { RepositoryCall } from './call.js';
 
 /**
  * Usage-log entries of registry actions (Quay's track_and_log): the repository's namespace and
  * name, the client's user agent and who acted, plus the action's own fields.
  */
-
-const MAX_USER_AGENT_LENGTH = 512;
 
 export function registryLogEntry(
   call: RepositoryCall,
@@ -16,8 +15,8 @@ export function registryLogEntry(
   fields: Record<string, unknown>,
 ): UsageLogInput {
   const metadata: Record<string, unknown> = { repo: repo.name, namespace: repo.namespace_name };
-  const userAgent = call.request.headers['user-agent'];
-  if (userAgent) metadata['user-agent'] = userAgent.slice(0, MAX_USER_AGENT_LENGTH);
+  const userAgent = loggedUserAgent(call.request.headers['user-agent']);
+  if (userAgent) metadata['user-agent'] = userAgent;
   Object.assign(metadata, fields);
   const { principal } = call.actor;
   if (principal.kind !== 'anonymous') metadata['username'] = principal.name;

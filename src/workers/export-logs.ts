@@ -2,12 +2,19 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { AppContext } from '../context.js';
 import { createMailer, type Mailer } from '../mail/mailer.js';
-import { EXPORT_QUEUE, type LogExportJob, parseLogExportJob, recordLogExport } from '../model/log-exports.js';
+import {
+  EXPORT_QUEUE,
+  findWrittenLogExport,
+  type LogExportJob,
+  parseLogExportJob,
+  recordLogExport,
+} from '../model/log-exports.js';
 import { usageLogViews } from '../model/log-rendering.js';
 import { formatQuayDate } from '../model/quay-date.js';
 import type { LeasedItem } from '../model/queue.js';
 import type { UsageLogFilter } from '../model/usage-logs.js';
 import { allowedOutboundUrl } from '../net/outbound-url.js';
+import { postJson } from '../notifications/http-post.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { QueueWorker } from './queue-worker.js';
 
@@ -15,8 +22,10 @@ import { QueueWorker } from './queue-worker.js';
  * The exportactionlogs worker (Quay's workers/exportactionlogsworker.py). For each queued export
  * it writes the range's entries, oldest first, into one JSON document in Quay's export format,
  * stores it in the preferred storage location, and reports the download link: a POST of Quay's
- * callback JSON to callback_url and/or an e-mail to callback_email. A failed attempt reports
- * "failed" and throws, so the queue retries it (three attempts in all, as in Quay).
+ * callback JSON to callback_url and/or an e-mail to callback_email. A failed attempt throws, so
+ * the queue retries it (three attempts in all, as in Quay); a retry reuses the document an earlier
+ * attempt wrote (when only the report failed), and "failed" is reported only when the last attempt
+ * fails.
  */
 
 /** How long a download link works (Quay's EXPORT_ACTION_LOGS_SECONDS default). */
@@ -25,7 +34,7 @@ export const EXPORTED_LOGS_EXPIRATION_S = 60 * 60;
 const READ_BATCH = 1000;
 /** Bytes gathered before a storage chunk is written. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
-const CALLBACK_TIMEOUT_MS = 30_000;
+const CALLBACK_TIMEOUT_S = 30;
 
 export type ExportStatus = 'success' | 'failed';
 
@@ -99,17 +108,27 @@ export class LogExporter {
       this.deps.log.warn({ item: item.id }, 'dropping an unreadable log export request');
       return;
     }
-    let url: string;
     try {
-      url = await this.writeExport(job);
+      const url = (await this.writtenExportUrl(job)) ?? (await this.writeExport(job));
+      await this.reportSuccess(job, url);
     } catch (err) {
-      await this.report(job, 'failed', null).catch((reportErr: unknown) =>
-        this.deps.log.warn({ err: reportErr, export: job.export_id }, 'could not report a failed log export'),
-      );
+      if (item.retriesRemaining === 0) await this.reportFailure(job);
       throw err;
     }
-    await this.report(job, 'success', url);
     this.deps.log.info({ export: job.export_id }, 'usage logs exported');
+  }
+
+  /** The download URL of the document an earlier attempt wrote, if it did. */
+  private async writtenExportUrl(job: LogExportJob): Promise<string | undefined> {
+    const written = await findWrittenLogExport(this.deps.db, job.export_id);
+    const store = written && this.deps.storage.location(written.location);
+    if (!written || !store) return undefined;
+    return this.downloadUrl(job, store, written.digest, written.fileId);
+  }
+
+  private async downloadUrl(job: LogExportJob, store: BlobStore, digest: string, fileId: string): Promise<string> {
+    const direct = await store.directDownloadUrl(digest, EXPORTED_LOGS_EXPIRATION_S);
+    return direct ?? `${job.app_url}/exportedlogs/${fileId}`;
   }
 
   /** Writes the export document (Quay's layout, terminator entry included); returns its download URL. */
@@ -142,41 +161,46 @@ export class LogExporter {
       ...stored,
       expiresInMs: EXPORTED_LOGS_EXPIRATION_S * 1000,
     });
-    const direct = await store.directDownloadUrl(stored.digest, EXPORTED_LOGS_EXPIRATION_S);
-    return direct ?? `${job.app_url}/exportedlogs/${fileId}`;
+    return this.downloadUrl(job, store, stored.digest, fileId);
   }
 
-  private async report(job: LogExportJob, status: ExportStatus, url: string | null): Promise<void> {
-    if (job.callback_url) {
-      // Checked again here: the blacklist may have changed since the export was queued.
-      const callbackUrl = allowedOutboundUrl(this.deps.config, job.callback_url);
-      if (callbackUrl) await this.postCallback(job, callbackUrl, status, url);
-      else this.deps.log.warn({ export: job.export_id }, 'log export callback not called: its host is in WEBHOOK_HOSTNAME_BLACKLIST');
+  /** Reports the download link: the callback, then the e-mail; the first failure fails the attempt. */
+  private async reportSuccess(job: LogExportJob, url: string): Promise<void> {
+    await this.callBack(job, 'success', url);
+    if (job.callback_email) await this.sendEmail(job, job.callback_email, 'success', url);
+  }
+
+  /** Reports the final failure on every channel requested, each independently of the other. */
+  private async reportFailure(job: LogExportJob): Promise<void> {
+    const reports = [this.callBack(job, 'failed', null)];
+    if (job.callback_email) reports.push(this.sendEmail(job, job.callback_email, 'failed', null));
+    for (const result of await Promise.allSettled(reports)) {
+      if (result.status === 'rejected') {
+        this.deps.log.warn({ err: result.reason, export: job.export_id }, 'could not report a failed log export');
+      }
     }
-    if (job.callback_email) await this.sendEmail(job, job.callback_email, status, url);
   }
 
-  /** Quay's callback JSON; anything but a 2xx answer fails the attempt. Redirects are not followed. */
+  private async callBack(job: LogExportJob, status: ExportStatus, url: string | null): Promise<void> {
+    if (!job.callback_url) return;
+    // Checked again here: the blacklist may have changed since the export was queued.
+    const callbackUrl = allowedOutboundUrl(this.deps.config, job.callback_url);
+    if (callbackUrl) await this.postCallback(job, callbackUrl, status, url);
+    else this.deps.log.warn({ export: job.export_id }, 'log export callback not called: its host is no longer allowed');
+  }
+
+  /** Quay's callback JSON, through the SSRF-guarded POST; anything but a 2xx answer fails the attempt. */
   private async postCallback(job: LogExportJob, callbackUrl: URL, status: ExportStatus, url: string | null) {
-    const response = await fetch(callbackUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        export_id: job.export_id,
-        start_time: job.start_time,
-        end_time: job.end_time,
-        namespace: job.namespace_name,
-        repository: job.repository_name,
-        exported_data_url: url,
-        status,
-      }),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
-    });
-    await response.body?.cancel();
-    if (response.status < 200 || response.status >= 300) {
-      throw new Error(`log export callback answered ${response.status}; will retry`);
-    }
+    const payload = {
+      export_id: job.export_id,
+      start_time: job.start_time,
+      end_time: job.end_time,
+      namespace: job.namespace_name,
+      repository: job.repository_name,
+      exported_data_url: url,
+      status,
+    };
+    await postJson(this.deps.config, callbackUrl, payload, CALLBACK_TIMEOUT_S, 'log export callback');
   }
 
   private async sendEmail(job: LogExportJob, to: string, status: ExportStatus, url: string | null) {
@@ -187,8 +211,8 @@ export class LogExporter {
       status === 'success' && url
         ? `The usage logs of ${what} from ${range} have been exported (export ${job.export_id}).\n\n` +
           `Download them within ${EXPORTED_LOGS_EXPIRATION_S / 3600} hour(s) from:\n${url}\n`
-        : `The export of the usage logs of ${what} from ${range} (export ${job.export_id}) failed. ` +
-          'It will be retried; if it keeps failing, contact your registry administrator.\n';
+        : `The export of the usage logs of ${what} from ${range} (export ${job.export_id}) failed after ` +
+          'every attempt. Request it again later; if it keeps failing, contact your registry administrator.\n';
     await this.mailer.send({ to, subject: `${title}: usage logs export ${status === 'success' ? 'ready' : 'failed'}`, text });
   }
 }

@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.js';
 import { createMailer, type Mailer } from '../mail/mailer.js';
 import { findDeliverableNotification, MAX_NOTIFICATION_FAILURES, recordDeliveryAttempt } from '../model/notifications.js';
+import { asRecord, asString } from '../model/narrow.js';
 import type { LeasedItem } from '../model/queue.js';
 import { completeEventData } from '../notifications/event-data.js';
 import { eventDefinition } from '../notifications/events.js';
@@ -25,22 +26,12 @@ export interface NotificationWorkerOptions {
   pollMs?: number;
 }
 
-function stringField(body: Record<string, unknown>, key: string): string | undefined {
-  const value = body[key];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function objectField(body: Record<string, unknown>, key: string): Record<string, unknown> {
-  const value = body[key];
-  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
 export function createNotificationWorker(ctx: NotificationWorkerContext, options: NotificationWorkerOptions = {}): QueueWorker {
   const mailer = options.mailer ?? createMailer(ctx.config);
   const deps = { db: ctx.db, config: ctx.config, mailer };
 
   async function handle(item: LeasedItem): Promise<void> {
-    const uuid = stringField(item.body, 'notification_uuid');
+    const uuid = asString(item.body['notification_uuid']);
     if (!uuid) return;
     const notification = await findDeliverableNotification(ctx.db, uuid);
     if (!notification || notification.numberOfFailures >= MAX_NOTIFICATION_FAILURES) return;
@@ -54,7 +45,7 @@ export function createNotificationWorker(ctx: NotificationWorkerContext, options
       ctx.config,
       notification.namespaceName,
       notification.repositoryName,
-      objectField(item.body, 'event_data'),
+      asRecord(item.body['event_data']) ?? {},
     );
     if (!event.shouldDeliver(eventData, notification.eventConfig)) return;
     try {

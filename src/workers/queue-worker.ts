@@ -58,20 +58,26 @@ export class QueueWorker {
     if (!item) return false;
     try {
       await this.options.handle(item);
-      await completeQueueItem(db, item.id);
       this.attempts.delete(item.id);
+      if (!(await completeQueueItem(db, item))) this.leaseLost(item, 'complete');
     } catch (err) {
       const attempt = (this.attempts.get(item.id) ?? 0) + 1;
       this.attempts.set(item.id, attempt);
       const delay = (this.options.retryDelayMs ?? defaultRetryDelayMs)(attempt);
       log.warn({ err, queue: item.queue, item: item.id, retriesRemaining: item.retriesRemaining }, 'queue item failed');
-      if (item.retriesRemaining > 0) await releaseQueueItem(db, item.id, delay);
-      else {
+      if (item.retriesRemaining > 0) {
+        if (!(await releaseQueueItem(db, item, delay))) this.leaseLost(item, 'release');
+      } else {
         this.attempts.delete(item.id);
-        await completeQueueItem(db, item.id);
+        if (!(await completeQueueItem(db, item))) this.leaseLost(item, 'drop');
       }
     }
     return true;
+  }
+
+  /** The item's lease ran out while it was handled and another claim took it: that claim finishes it. */
+  private leaseLost(item: LeasedItem, action: string): void {
+    this.deps.log.warn({ queue: item.queue, item: item.id }, `queue item lease ran out before ${action}; left to its new holder`);
   }
 
   /** Handles items until none is available; returns how many were handled (tests, CLI). */

@@ -126,8 +126,10 @@ describe.each(testDialects())('usage log export (%s)', (dialect) => {
         MAIL_PORT: smtp.port,
         MAIL_USE_TLS: false,
         MAIL_DEFAULT_SENDER: 'registry@example.com',
-        // The callback receiver listens on 127.0.0.1, which the default blacklist refuses.
+        // The callback receiver listens on 127.0.0.1, which the default blacklist and the
+        // outbound address policy refuse.
         WEBHOOK_HOSTNAME_BLACKLIST: [],
+        SSRF_ALLOWED_HOSTS: ['127.0.0.1'],
       },
     });
     worker = createLogExportWorker(registry.ctx);
@@ -215,23 +217,64 @@ describe.each(testDialects())('usage log export (%s)', (dialect) => {
     expect((document.logs as Json[]).map((log) => log.kind)).toContain('export_logs_success');
   });
 
-  it('retries when the callback fails, and delivers on a later attempt', async () => {
+  async function queuedExports() {
+    return registry.ctx.db.selectFrom('queue_item').selectAll().where('queue_name', '=', 'exportactionlogs').execute();
+  }
+
+  /** Makes a released export available at once instead of after its back-off. */
+  async function skipBackOff() {
+    await registry.ctx.db.updateTable('queue_item').set({ available_after: 0 }).where('queue_name', '=', 'exportactionlogs').execute();
+  }
+
+  async function exportFiles(exportId: string) {
+    return registry.ctx.db.selectFrom('log_export').select('file_id').where('export_id', '=', exportId).execute();
+  }
+
+  it('retries when the callback fails, reusing the written export, and delivers on a later attempt', async () => {
     receiver.status = 500;
     const before = receiver.received.length;
-    expectStatus(await alice.post('/api/v1/organization/acme/exportlogs', { callback_url: callbackUrl }));
+    const res = await alice.post('/api/v1/organization/acme/exportlogs', { callback_url: callbackUrl });
+    expectStatus(res);
     expect(await worker.drain()).toBe(1);
     expect(receiver.received).toHaveLength(before + 1);
-    const waiting = await registry.ctx.db.selectFrom('queue_item').selectAll().where('queue_name', '=', 'exportactionlogs').execute();
+    const waiting = await queuedExports();
     expect(waiting).toHaveLength(1);
     expect(Number(waiting[0]!.retries_remaining)).toBe(2);
 
-    // Skip the back-off instead of waiting for it.
     receiver.status = 200;
-    await registry.ctx.db.updateTable('queue_item').set({ available_after: 0 }).where('queue_name', '=', 'exportactionlogs').execute();
+    await skipBackOff();
     expect(await worker.drain()).toBe(1);
     expect(receiver.received).toHaveLength(before + 2);
-    expect(receiver.received[before + 1].body.status).toBe('success');
-    expect(await registry.ctx.db.selectFrom('queue_item').select('id').where('queue_name', '=', 'exportactionlogs').execute()).toEqual([]);
+    const [first, second] = receiver.received.slice(before);
+    expect(second.body.status).toBe('success');
+    // The second attempt reported the document the first one wrote: one file, one link.
+    expect(second.body.exported_data_url).toBe(first.body.exported_data_url);
+    expect(await exportFiles(res.body.export_id)).toHaveLength(1);
+    expect(await queuedExports()).toEqual([]);
+  });
+
+  it('reports "failed" once, on the last attempt, by callback and e-mail', async () => {
+    receiver.status = 500;
+    const before = receiver.received.length;
+    const mailsBefore = smtp.mails.length;
+    const res = await alice.post('/api/v1/organization/acme/exportlogs', {
+      callback_url: callbackUrl,
+      callback_email: 'acme-reports@example.com',
+    });
+    expectStatus(res);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect(await worker.drain()).toBe(1);
+      await skipBackOff();
+    }
+    expect(await worker.drain()).toBe(0);
+    const statuses = receiver.received.slice(before).map((request) => request.body.status);
+    expect(statuses).toEqual(['success', 'success', 'success', 'failed']);
+    expect(await exportFiles(res.body.export_id)).toHaveLength(1);
+    const mails = smtp.mails.slice(mailsBefore);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.to).toEqual(['acme-reports@example.com']);
+    expect(decodedMail(mails[0]!.raw)).toContain('failed after every attempt');
+    expect(await queuedExports()).toEqual([]);
   });
 
   it('refuses bad callbacks and bad dates, logging export_logs_failure', async () => {

@@ -265,6 +265,71 @@ describe.each(testDialects())('tag API (%s)', (dialect) => {
     });
   });
 
+  describe('concurrent moves of one tag', () => {
+    /** The rows of tag `name`: exactly one live, and each ended row ends where its successor starts. */
+    async function expectConsistentHistory(path: string, name: string, digests: string[]) {
+      const rows = await registry.ctx.db
+        .selectFrom('tag')
+        .innerJoin('manifest', 'manifest.id', 'tag.manifest_id')
+        .select(['tag.lifetime_start_ms as start', 'tag.lifetime_end_ms as end', 'manifest.digest as digest'])
+        .where('tag.repository_id', '=', await repositoryId(path))
+        .where('tag.name', '=', name)
+        .orderBy('tag.id')
+        .execute();
+      const live = rows.filter((row) => row.end === null);
+      expect(live).toHaveLength(1);
+      expect(rows.at(-1)?.end).toBeNull();
+      for (let i = 0; i + 1 < rows.length; i++) {
+        expect(Number(rows[i]!.end)).toBeLessThanOrEqual(Number(rows[i + 1]!.start));
+      }
+      expect(digests).toContain(live[0]!.digest);
+      const pulled = await v2().getManifest(path, name);
+      expect(pulled.header('docker-content-digest')).toBe(live[0]!.digest);
+      return rows;
+    }
+
+    it('ten concurrent PUTs all succeed and leave one live row', async () => {
+      const path = `alice/race-api-${randomBytes(4).toString('hex')}`;
+      const digests: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        digests.push((await v2().pushImage(path, `source-${i}`, randomImage(1))).header('docker-content-digest')!);
+      }
+      const results = await Promise.all(
+        digests.map((digest) => alice.put(`/api/v1/repository/${path}/tag/contested`, { manifest_digest: digest })),
+      );
+      expect(results.map((res) => res.status)).toEqual(Array(10).fill(201));
+      const rows = await expectConsistentHistory(path, 'contested', digests);
+      expect(rows).toHaveLength(10);
+      const created = await logs(path, 'create_tag');
+      const moved = await logs(path, 'move_tag');
+      expect(created.filter((e) => e.metadata['tag'] === 'contested')).toHaveLength(1);
+      expect(moved.filter((e) => e.metadata['tag'] === 'contested')).toHaveLength(9);
+    });
+
+    it('ten concurrent pushes to one tag all succeed and leave one live row', async () => {
+      const path = `alice/race-push-${randomBytes(4).toString('hex')}`;
+      const client = v2();
+      const images = Array.from({ length: 10 }, () => randomImage(1));
+      for (const image of images) for (const blob of image.blobs) await client.pushBlob(path, blob);
+      const results = await Promise.all(images.map((image) => client.putManifest(path, 'latest', image.manifest)));
+      expect(results.map((res) => res.status)).toEqual(Array(10).fill(201));
+      const digests = results.map((res) => res.header('docker-content-digest')!);
+      const rows = await expectConsistentHistory(path, 'latest', digests);
+      expect(rows).toHaveLength(10);
+    });
+
+    it('ten concurrent pushes of one manifest to one tag store it once', async () => {
+      const path = `alice/race-same-${randomBytes(4).toString('hex')}`;
+      const client = v2();
+      const image = randomImage(1);
+      for (const blob of image.blobs) await client.pushBlob(path, blob);
+      const results = await Promise.all(Array.from({ length: 10 }, () => client.putManifest(path, 'same', image.manifest)));
+      expect(results.map((res) => res.status)).toEqual(Array(10).fill(201));
+      const rows = await expectConsistentHistory(path, 'same', [results[0]!.header('docker-content-digest')!]);
+      expect(rows).toHaveLength(1);
+    });
+  });
+
   describe('DELETE .../tag/{tag}', () => {
     it('ends the tag, keeps it in the history and logs delete_tag', async () => {
       const { path } = await repositoryWithTwoTags('delete');
@@ -274,6 +339,40 @@ describe.each(testDialects())('tag API (%s)', (dialect) => {
       expect(history.body.tags[0].end_ts).toEqual(expect.any(Number));
       const [entry] = await logs(path, 'delete_tag');
       expect(entry?.metadata).toMatchObject({ tag: 'v1', namespace: 'alice', username: 'alice' });
+    });
+
+    it('never reaches hidden tags, through the API or /v2/', async () => {
+      const { path, v1 } = await repositoryWithTwoTags('delete-hidden');
+      const repoId = await repositoryId(path);
+      const manifest = await registry.ctx.db
+        .selectFrom('manifest')
+        .select('id')
+        .where('repository_id', '=', repoId)
+        .where('digest', '=', v1)
+        .executeTakeFirstOrThrow();
+      await registry.ctx.db
+        .insertInto('tag')
+        .values({
+          repository_id: repoId,
+          name: 'hidden-temp',
+          manifest_id: manifest.id,
+          lifetime_start_ms: Date.now(),
+          lifetime_end_ms: null,
+          hidden: 1,
+          expires_at_ms: null,
+          reversion: 0,
+        })
+        .execute();
+      expectApiError(await alice.delete(`/api/v1/repository/${path}/tag/hidden-temp`), 404);
+      expect((await v2().delete(`/v2/${path}/manifests/hidden-temp`)).status).toBe(404);
+      expect((await v2().getManifest(path, 'hidden-temp')).status).toBe(404);
+      const still = await registry.ctx.db
+        .selectFrom('tag')
+        .select('lifetime_end_ms')
+        .where('repository_id', '=', repoId)
+        .where('name', '=', 'hidden-temp')
+        .executeTakeFirstOrThrow();
+      expect(still.lifetime_end_ms).toBeNull();
     });
 
     it('answers 404 for a tag that is not live, and refuses readers', async () => {

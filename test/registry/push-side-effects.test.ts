@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listManifestLabels } from '../../src/model/labels.js';
 import { findManifestByDigest } from '../../src/model/manifests.js';
 import { findNamespace } from '../../src/model/namespaces.js';
 import { claimQueueItem, completeQueueItem } from '../../src/model/queue.js';
 import { findRepository } from '../../src/model/repositories.js';
+import { isValidHostHeader, registryService } from '../../src/net/public-host.js';
 import { createRobot, revealRobotToken } from '../../src/model/robots.js';
 import { blobOf, imageIndex, imageManifest, MEDIA_TYPES, manifestDescriptor, randomBlob } from '../helpers/blobs.js';
 import { sessionClient } from '../helpers/api.js';
 import { testDialects } from '../helpers/databases.js';
-import { basicAuth, RegistryClient } from '../helpers/http.js';
+import { authorizationHeader, basicAuth, RegistryClient } from '../helpers/http.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const PASSWORD = 'side-Effects-Pa55!';
@@ -73,6 +75,25 @@ describe.each(testDialects())('registry push and pull side effects (%s)', (diale
       100,
     );
     return page.entries.filter((e) => e.kind === kind);
+  }
+
+  /** Subscribes repository `path` to repo_push with a webhook nobody calls here. */
+  async function subscribe(target: TestRegistry, path: string) {
+    const [namespace, ...rest] = path.split('/');
+    const found = await findRepository(target.ctx.db, { namespace: namespace!, name: rest.join('/') });
+    await target.ctx.db
+      .insertInto('repository_notification')
+      .values({
+        uuid: `n-${randomBytes(6).toString('hex')}`,
+        repository_id: found!.id,
+        event: 'repo_push',
+        method: 'webhook',
+        title: null,
+        config: JSON.stringify({ url: 'http://example.invalid/hook' }),
+        event_config: '{}',
+        created_at: Date.now(),
+      })
+      .execute();
   }
 
   beforeAll(async () => {
@@ -260,23 +281,11 @@ describe.each(testDialects())('registry push and pull side effects (%s)', (diale
     it('queues Quay\'s repo_push payload for each subscribed notification', async () => {
       const path = uniquePath('events');
       await alice.pushImage(path, 'v0', labelledImage({}));
-      await registry.ctx.db
-        .insertInto('repository_notification')
-        .values({
-          uuid: `n-${randomBytes(6).toString('hex')}`,
-          repository_id: (await repo(path)).id,
-          event: 'repo_push',
-          method: 'webhook',
-          title: null,
-          config: JSON.stringify({ url: 'http://example.invalid/hook' }),
-          event_config: '{}',
-          created_at: Date.now(),
-        })
-        .execute();
+      await subscribe(registry, path);
       await alice.pushImage(path, 'v1', labelledImage({}));
       const item = await claimQueueItem(registry.ctx.db, registry.ctx.dialect, 'notification', 60_000);
       expect(item).toBeDefined();
-      await completeQueueItem(registry.ctx.db, item!.id);
+      await completeQueueItem(registry.ctx.db, item!);
       const repository = path;
       expect(item!.body).toMatchObject({
         event: 'repo_push',
@@ -292,5 +301,94 @@ describe.each(testDialects())('registry push and pull side effects (%s)', (diale
       // The push before the subscription queued nothing.
       expect(await claimQueueItem(registry.ctx.db, registry.ctx.dialect, 'notification', 60_000)).toBeUndefined();
     });
+  });
+  describe('the host in repo_push payloads', () => {
+    /** PUTs a manifest with a Host header of the test's choosing (fetch would not send it). */
+    function putWithHost(target: TestRegistry, path: string, tag: string, manifest: { bytes: Buffer; mediaType: string }, host: string) {
+      const url = new URL(`${target.url}/v2/${path}/manifests/${tag}`);
+      return new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          url,
+          {
+            method: 'PUT',
+            headers: {
+              host,
+              'content-type': manifest.mediaType,
+              authorization: authorizationHeader(basicAuth('alice', PASSWORD))!,
+            },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end(manifest.bytes);
+      });
+    }
+
+    async function queuedPayload(target: TestRegistry) {
+      const item = await claimQueueItem(target.ctx.db, target.ctx.dialect, 'notification', 60_000);
+      expect(item).toBeDefined();
+      await completeQueueItem(target.ctx.db, item!);
+      return item!.body['event_data'] as Record<string, unknown>;
+    }
+
+    async function pushWithHost(target: TestRegistry, host: string) {
+      const path = uniquePath('host');
+      const client = new RegistryClient(target.url, basicAuth('alice', PASSWORD));
+      await client.pushImage(path, 'v0', labelledImage({}));
+      await subscribe(target, path);
+      const image = labelledImage({});
+      for (const blob of image.blobs) await client.pushBlob(path, blob);
+      expect(await putWithHost(target, path, 'v1', image.manifest, host)).toBe(201);
+      return { path, payload: await queuedPayload(target) };
+    }
+
+    it('uses a valid request Host when SERVER_HOSTNAME is unset', async () => {
+      const { path, payload } = await pushWithHost(registry, 'registry.example.com:8443');
+      expect(payload).toMatchObject({
+        docker_url: `registry.example.com:8443/${path}`,
+        homepage: `http://registry.example.com:8443/repository/${path}`,
+      });
+    });
+
+    it('falls back to localhost for a malformed Host', async () => {
+      const { path, payload } = await pushWithHost(registry, 'evil.example/x?y=<script>');
+      expect(payload).toMatchObject({ docker_url: `localhost/${path}`, homepage: `http://localhost/repository/${path}` });
+    });
+
+    it('never uses the request Host when SERVER_HOSTNAME is set', async () => {
+      const configured = await startTestRegistry({ dialect, overrides: { SERVER_HOSTNAME: 'quay.example.org' } });
+      try {
+        await configured.createUser('alice', PASSWORD);
+        const { path, payload } = await pushWithHost(configured, 'attacker.example');
+        expect(payload).toMatchObject({
+          docker_url: `quay.example.org/${path}`,
+          homepage: `http://quay.example.org/repository/${path}`,
+        });
+      } finally {
+        await configured.close();
+      }
+    });
+  });
+});
+
+describe('registry public host', () => {
+  it('accepts host[:port] names and addresses and refuses anything else', () => {
+    for (const good of ['localhost', 'quay.example.com', 'quay.example.com:443', '10.0.0.1:5000', '[::1]:8080', 'a-b.c']) {
+      expect(isValidHostHeader(good), good).toBe(true);
+    }
+    for (const bad of ['', 'a b', 'host/path', 'host:99999', 'user@host', '-bad.example', 'host:', `${'a'.repeat(300)}.com`]) {
+      expect(isValidHostHeader(bad), bad).toBe(false);
+    }
+  });
+
+  it('prefers SERVER_HOSTNAME and otherwise falls back to localhost for an unusable Host', () => {
+    const base = { SERVER_HOSTNAME: undefined } as unknown as Parameters<typeof registryService>[0];
+    expect(registryService({ ...base, SERVER_HOSTNAME: 'quay.example.org' }, 'other.example')).toBe('quay.example.org');
+    expect(registryService(base, 'other.example:5000')).toBe('other.example:5000');
+    expect(registryService(base, 'bad host')).toBe('localhost');
+    expect(registryService(base, undefined)).toBe('localhost');
   });
 });
