@@ -32,7 +32,7 @@ const ASSUMED_TOKEN_LIFETIME_S = 4 * 7 * 86_400;
 /** "Expiring soon" means within this share of the configured token lifetime. */
 const EXPIRING_SHARE_OF_LIFETIME = 0.1;
 
-export interface AppTokenView {
+interface AppTokenView {
   uuid: string;
   title: string;
   last_accessed: string | null;

@@ -26,7 +26,7 @@ const TAG = 'organization';
 const APPLICATIONS_PATH = '/api/v1/organization/{orgname}/applications';
 const APPLICATION_PATH = `${APPLICATIONS_PATH}/{client_id}`;
 
-export interface ApplicationView {
+interface ApplicationView {
   name: string;
   description: string;
   application_uri: string;

@@ -11,7 +11,7 @@ import { countedAuthentication } from '../registry/authenticate.js';
 /** The session cookie of the web UI and the API. */
 export const SESSION_COOKIE = 'quayside_session';
 /** The header a cookie-authenticated write must carry, holding the session's CSRF token. */
-export const CSRF_HEADER = 'x-csrf-token';
+const CSRF_HEADER = 'x-csrf-token';
 /** The header every cookie-authenticated response carries, telling the UI the CSRF token to send. */
 export const NEXT_CSRF_HEADER = 'X-Next-CSRF-Token';
 
@@ -23,7 +23,7 @@ export interface ApiActor extends Actor {
 }
 
 /** Reads one cookie from a Cookie header; undefined when absent. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
+function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
@@ -75,7 +75,7 @@ async function sessionActor(
   return actor;
 }
 
-export interface ApiAuthenticationOptions {
+interface ApiAuthenticationOptions {
   /**
    * Treat an expired or unknown session cookie as no cookie: for signing in, signing out and
    * creating an account, which a browser left with a dead HttpOnly cookie must still reach.

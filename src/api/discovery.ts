@@ -1,6 +1,8 @@
 import { type TSchema, Type as T } from '@sinclair/typebox';
 import { OAUTH_SCOPES, type OAuthScope } from '../auth/authorize.js';
+import type { QuaysideConfig } from '../config/load.js';
 import { NotFound } from '../errors.js';
+import { isValidHostHeader } from '../net/public-host.js';
 import { API_ERROR_DESCRIPTIONS, apiBaseUrl, isApiErrorType } from './errors.js';
 import type { ApiMethod, ApiRouter, ApiRouteSpec } from './router.js';
 
@@ -55,7 +57,7 @@ function jsonTypeOf(value: unknown): string {
  * nullable unions `x-nullable`, records `additionalProperties`. Other unions, which Swagger 2.0
  * cannot state, keep their first member.
  */
-export function swaggerSchema(schema: unknown): Json {
+function swaggerSchema(schema: unknown): Json {
   const s = (schema ?? {}) as Json;
   const out: Json = {};
   if (typeof s['description'] === 'string') out['description'] = s['description'];
@@ -164,14 +166,15 @@ function responses(spec: RouteSpec): Json {
   };
 }
 
-export interface DiscoveryOptions {
-  includeInternal: boolean;
-  /** `<scheme>://<host>` of this registry. */
-  baseUrl: string;
+/** The parts of the document that depend on the routes alone, not on the registry's address. */
+interface RouteDocument {
+  paths: Record<string, Json>;
+  definitions: Record<string, Json>;
+  tags: Json[];
 }
 
-/** The Swagger 2.0 document of `routes`. */
-export function discoveryDocument(routes: readonly RouteSpec[], options: DiscoveryOptions): Json {
+/** Paths, definitions and tags of `routes`; internal routes only with `includeInternal`. */
+function routeDocument(routes: readonly RouteSpec[], includeInternal: boolean): RouteDocument {
   const paths: Record<string, Json> = {};
   const definitions: Record<string, Json> = { ApiError: API_ERROR_DEFINITION };
   const tags = new Set<string>();
@@ -183,7 +186,7 @@ export function discoveryDocument(routes: readonly RouteSpec[], options: Discove
     return id;
   };
   for (const spec of routes) {
-    if (spec.internal && !options.includeInternal) continue;
+    if (spec.internal && !includeInternal) continue;
     const operationId = uniqueOperationId(spec.operationId ?? derivedOperationId(spec.method, spec.path));
     tags.add(spec.tag);
     paths[spec.path] ??= { 'x-path': spec.path, 'x-tag': spec.tag };
@@ -221,12 +224,34 @@ export function discoveryDocument(routes: readonly RouteSpec[], options: Discove
   const sortedPaths = Object.fromEntries(
     Object.entries(paths).sort(([a, x], [b, y]) => String(x['x-tag']).localeCompare(String(y['x-tag'])) || a.localeCompare(b)),
   );
-  const url = new URL(options.baseUrl);
+  return { paths: sortedPaths, definitions, tags: [...tags].sort().map((name) => ({ name, description: '' })) };
+}
+
+/**
+ * Where this registry is, for the document: the host and scheme of `baseUrl`. Without a base (no
+ * SERVER_HOSTNAME and a malformed Host header) the host is left out, which in Swagger 2.0 means
+ * "the host serving this document", and the OAuth URL is relative.
+ */
+function documentAddress(baseUrl: string | undefined, scheme: string): { host?: string; scheme: string; origin: string } {
+  if (baseUrl === undefined) return { scheme, origin: '' };
+  const url = new URL(baseUrl);
+  return { host: url.host, scheme: url.protocol.replace(/:$/, ''), origin: url.origin };
+}
+
+/** The registry's base URL, unless neither SERVER_HOSTNAME nor the Host header says where it is. */
+function knownBaseUrl(config: QuaysideConfig, hostHeader: string | undefined): string | undefined {
+  if (!config.SERVER_HOSTNAME && (hostHeader === undefined || !isValidHostHeader(hostHeader))) return undefined;
+  return apiBaseUrl(config, hostHeader);
+}
+
+/** The Swagger 2.0 document: the routes' part, with this registry's address and OAuth endpoint. */
+function discoveryDocument(routes: RouteDocument, baseUrl: string | undefined, scheme: string): Json {
+  const address = documentAddress(baseUrl, scheme);
   return {
     swagger: '2.0',
-    host: url.host,
+    ...(address.host === undefined ? {} : { host: address.host }),
     basePath: '/',
-    schemes: [url.protocol.replace(/:$/, '')],
+    schemes: [address.scheme],
     info: {
       version: 'v1',
       title: 'Quayside',
@@ -236,13 +261,11 @@ export function discoveryDocument(routes: readonly RouteSpec[], options: Discove
       oauth2_implicit: {
         type: 'oauth2',
         flow: 'implicit',
-        authorizationUrl: `${options.baseUrl}/oauth/authorize`,
+        authorizationUrl: `${address.origin}/oauth/authorize`,
         scopes: Object.fromEntries(OAUTH_SCOPES.map((scope) => [scope, SCOPE_DESCRIPTIONS[scope]])),
       },
     },
-    paths: sortedPaths,
-    definitions,
-    tags: [...tags].sort().map((name) => ({ name, description: '' })),
+    ...routes,
   };
 }
 
@@ -251,6 +274,18 @@ const DiscoveryQuery = T.Object({
 });
 
 export function registerDiscoveryRoutes(router: ApiRouter): void {
+  // Routes do not change once the server runs, so each variant is generated once. The address part
+  // is added per request: it follows the Host header, whose values are the client's to choose.
+  const routeDocuments = new Map<boolean, RouteDocument>();
+  const routeDocumentFor = (includeInternal: boolean): RouteDocument => {
+    let document = routeDocuments.get(includeInternal);
+    if (!document) {
+      document = routeDocument(router.routes(), includeInternal);
+      routeDocuments.set(includeInternal, document);
+    }
+    return document;
+  };
+
   router.add({
     method: 'GET',
     path: '/api/v1/discovery',
@@ -259,10 +294,11 @@ export function registerDiscoveryRoutes(router: ApiRouter): void {
     operationId: 'discovery',
     query: DiscoveryQuery,
     handler: async (call) =>
-      discoveryDocument(router.routes(), {
-        includeInternal: call.query.internal,
-        baseUrl: apiBaseUrl(call.ctx.config, call.request.headers.host),
-      }),
+      discoveryDocument(
+        routeDocumentFor(call.query.internal),
+        knownBaseUrl(call.ctx.config, call.request.headers.host),
+        call.ctx.config.PREFERRED_URL_SCHEME,
+      ),
   });
 
   router.add({

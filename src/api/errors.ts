@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { registryService } from '../net/public-host.js';
 import type { QuaysideConfig } from '../config/load.js';
 import {
   Conflict,
@@ -18,7 +19,7 @@ import {
  * error_message/error_type keys). The error types are Quay's, plus `internal_error` for failures
  * that are not domain errors.
  */
-export type ApiErrorType =
+type ApiErrorType =
   | 'external_service_timeout'
   | 'invalid_request'
   | 'invalid_response'
@@ -56,7 +57,7 @@ export interface ApiError {
   message: string;
 }
 
-export interface ApiErrorBody {
+interface ApiErrorBody {
   detail: string;
   error_message: string;
   error_type: ApiErrorType;
@@ -82,8 +83,9 @@ export function toApiError(err: unknown): ApiError {
 }
 
 /** `<scheme>://<host>`, the base of the error type URLs Quay puts in its error documents. */
+/** The registry's base URL for links: SERVER_HOSTNAME, else a valid Host header (see registryService). */
 export function apiBaseUrl(config: QuaysideConfig, hostHeader: string | undefined): string {
-  return `${config.PREFERRED_URL_SCHEME}://${config.SERVER_HOSTNAME ?? hostHeader ?? 'localhost'}`;
+  return `${config.PREFERRED_URL_SCHEME}://${registryService(config, hostHeader)}`;
 }
 
 export function apiErrorBody(error: ApiError, baseUrl: string): ApiErrorBody {

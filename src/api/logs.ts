@@ -6,7 +6,6 @@ import {
   authorizeOwnAccount,
   authorizeRepositoryLogs,
   authorizeRepositoryRole,
-  authorizeSuperuser,
 } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
 import { Denied, Invalid, NotFound } from '../errors.js';
@@ -15,14 +14,15 @@ import { nowMs } from '../model/clock.js';
 import { findLogExportFile, queueLogExport } from '../model/log-exports.js';
 import { aggregatedLogView, usageLogViews } from '../model/log-rendering.js';
 import { findNamespace, type Namespace } from '../model/namespaces.js';
-import { formatQuayDate } from '../model/quay-date.js';
-import { parseRepositoryPath, type RepositoryRef } from '../model/repositories.js';
+import { DAY_MS, formatQuayDate, formatQuayDay } from '../model/quay-date.js';
 import type { UsageLogFilter, UsageLogPosition } from '../model/usage-logs.js';
+import { validateEmail } from '../model/users.js';
 import { allowedOutboundUrl } from '../net/outbound-url.js';
 import { apiBaseUrl, sendApiError } from './errors.js';
 import { encodePageToken, invalidPageToken, pageTokenFields } from './page-token.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { requireFreshLogin } from './session.js';
+import { repositoryParam } from './repositories.js';
+import { superuserReading, superuserWriting } from './superuser-access.js';
 import { logApiAction } from './usage-log.js';
 
 /**
@@ -33,7 +33,6 @@ import { logApiAction } from './usage-log.js';
 
 /** Quay's page size for logs. */
 const LOGS_PER_PAGE = 20;
-const DAY_MS = 86_400_000;
 /** Quay refuses aggregate counts over four weeks or more. */
 const MAX_AGGREGATE_RANGE_MS = 28 * DAY_MS;
 const MAX_PAGE_TOKEN_LENGTH = 256;
@@ -86,13 +85,6 @@ function parseQuayDay(text: string, param: string): number {
   return ms;
 }
 
-/** `%m/%d/%Y` of a time, as Quay writes the days of an export job. */
-function formatQuayDay(ms: number): string {
-  const d = new Date(ms);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${d.getUTCFullYear()}`;
-}
-
 interface LogsRange {
   startMs: number;
   endMs: number;
@@ -131,16 +123,6 @@ interface LogScope {
   includeNamespace: boolean;
 }
 
-function repositoryParam(call: ApiCall<unknown, unknown>): RepositoryRef {
-  const path = call.params['repository'] ?? '';
-  try {
-    return parseRepositoryPath(path);
-  } catch (err) {
-    if (err instanceof Invalid) throw new NotFound('repository', `repository ${path} not found`);
-    throw err;
-  }
-}
-
 async function repositoryScope(call: ApiCall<unknown, unknown>): Promise<LogScope> {
   const repo = await authorizeRepositoryLogs(call.ctx, call.actor, repositoryParam(call));
   return { filter: { repositoryId: repo.id }, includeNamespace: false };
@@ -156,10 +138,15 @@ async function ownScope(call: ApiCall<unknown, unknown>): Promise<LogScope> {
   return { filter: { namespaceId: user.id, excludeKinds: SERVICE_LEVEL_LOG_KINDS }, includeNamespace: false };
 }
 
+/** Quay's SuperUserLogs: superusers and global read-only superusers, after a fresh login. */
 async function superuserScope(call: ApiCall<unknown, unknown>): Promise<LogScope> {
-  if (!call.ctx.config.FEATURE_SUPER_USERS) throw new NotFound('user', 'superuser endpoints are disabled (FEATURE_SUPER_USERS)');
-  authorizeSuperuser(call.actor);
-  await requireFreshLogin(call);
+  await superuserReading(call, { freshLogin: true });
+  return { filter: {}, includeNamespace: true };
+}
+
+/** Quay's SuperUserAggregateLogs, unlike SuperUserLogs, admits full superusers only. */
+async function superuserAggregateScope(call: ApiCall<unknown, unknown>): Promise<LogScope> {
+  await superuserWriting(call);
   return { filter: {}, includeNamespace: true };
 }
 
@@ -221,7 +208,7 @@ function validateExportRequest(ctx: AppContext, body: ExportBodyValue): void {
   const url = body.callback_url;
   if (url && !allowedOutboundUrl(ctx.config, url)) throw new Invalid('input', 'Invalid callback URL');
   const email = body.callback_email;
-  if (email && !/^[^@\s]+@[^@\s]+$/.test(email)) throw new Invalid('input', 'Invalid callback e-mail');
+  if (email) validateEmail(email);
   if (email && !mailingConfigured(ctx.config)) {
     throw new Invalid('input', 'e-mail is not configured on this registry (FEATURE_MAILING and MAIL_SERVER)');
   }
@@ -313,15 +300,25 @@ interface LogResource {
   prefix: string;
   what: string;
   resolveScope: ScopeResolver;
+  /** The aggregate endpoint's gate, when it differs from the listing's. */
+  resolveAggregateScope?: ScopeResolver;
   tag: string;
-  internal?: boolean;
+  /** Whether the aggregate endpoint is internal (Quay's internal_only); every listing is public. */
+  aggregateInternal?: boolean;
 }
 
 const RESOURCES: LogResource[] = [
   { prefix: '/api/v1/repository/{repository}', what: "a repository's", resolveScope: repositoryScope, tag: 'logs' },
   { prefix: '/api/v1/organization/{orgname}', what: "an organization's", resolveScope: organizationScope, tag: 'logs' },
   { prefix: '/api/v1/user', what: "the caller's own", resolveScope: ownScope, tag: 'logs' },
-  { prefix: '/api/v1/superuser', what: 'every', resolveScope: superuserScope, tag: 'superuser', internal: true },
+  {
+    prefix: '/api/v1/superuser',
+    what: 'every',
+    resolveScope: superuserScope,
+    resolveAggregateScope: superuserAggregateScope,
+    tag: 'superuser',
+    aggregateInternal: true,
+  },
 ];
 
 export function registerLogsRoutes(router: ApiRouter): void {
@@ -340,8 +337,8 @@ export function registerLogsRoutes(router: ApiRouter): void {
       summary: `Count ${resource.what} usage logs per kind and day.`,
       tag: resource.tag,
       query: AggregateQuery,
-      internal: resource.internal,
-      handler: (call) => aggregateLogs(call, resource.resolveScope),
+      internal: resource.aggregateInternal,
+      handler: (call) => aggregateLogs(call, resource.resolveAggregateScope ?? resource.resolveScope),
     });
   }
 

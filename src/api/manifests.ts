@@ -1,6 +1,6 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Invalid, NotFound } from '../errors.js';
-import { isDigest } from '../manifest/index.js';
+import { type Descriptor, isDigest, type ParsedManifest } from '../manifest/index.js';
 import { isIndexMediaType } from '../manifest/media-types.js';
 import { type ImageHistoryEntry, isImageConfigMediaType, readImageConfig } from '../model/image-config.js';
 import {
@@ -12,7 +12,7 @@ import {
   listManifestLabels,
   type ManifestLabel,
 } from '../model/labels.js';
-import { findAvailableManifest, type ManifestDetails } from '../model/manifests.js';
+import { findAvailableManifest, type ManifestDetails, parseStoredManifest } from '../model/manifests.js';
 import { formatQuayDate } from '../model/quay-date.js';
 import type { RepositoryWithNamespace } from '../model/repositories.js';
 import type { ApiCall, ApiRouter } from './router.js';
@@ -58,30 +58,6 @@ async function availableManifest(call: ApiCall<unknown, unknown>, repo: Reposito
 
 // ---- the manifest and its layers ---------------------------------------------------------------
 
-interface LayerDescriptor {
-  digest: string;
-  size: number;
-  urls: string[] | null;
-}
-
-function manifestLayers(content: Buffer): LayerDescriptor[] {
-  try {
-    const parsed = JSON.parse(content.toString('utf8')) as { layers?: unknown };
-    if (!Array.isArray(parsed.layers)) return [];
-    return parsed.layers.map((layer) => {
-      const entry = (layer ?? {}) as { digest?: unknown; size?: unknown; urls?: unknown };
-      const urls = Array.isArray(entry.urls) ? entry.urls.filter((u): u is string => typeof u === 'string') : [];
-      return {
-        digest: String(entry.digest ?? ''),
-        size: typeof entry.size === 'number' ? entry.size : 0,
-        urls: urls.length > 0 ? urls : null,
-      };
-    });
-  } catch {
-    return [];
-  }
-}
-
 /** Quay normalizes a layer's command to a list: a JSON array as is, anything else as one element. */
 function layerCommand(createdBy: string | null): unknown {
   if (createdBy === null || createdBy === '') return null;
@@ -94,13 +70,14 @@ function layerCommand(createdBy: string | null): unknown {
   return [createdBy];
 }
 
-function layerView(layer: LayerDescriptor, index: number, history: ImageHistoryEntry | undefined) {
+function layerView(layer: Descriptor, index: number, history: ImageHistoryEntry | undefined) {
   const created = history?.created ? Date.parse(history.created) : Number.NaN;
+  const urls = layer.urls && layer.urls.length > 0 ? layer.urls : null;
   return {
     index,
     compressed_size: layer.size,
-    is_remote: layer.urls !== null,
-    urls: layer.urls,
+    is_remote: urls !== null,
+    urls,
     command: layerCommand(history?.createdBy ?? null),
     comment: history?.comment ?? null,
     author: history?.author ?? null,
@@ -114,15 +91,10 @@ async function layerHistory(
   call: ApiCall<unknown, unknown>,
   repo: RepositoryWithNamespace,
   manifest: ManifestDetails,
+  parsed: ParsedManifest | undefined,
 ): Promise<ImageHistoryEntry[]> {
   if (!isImageConfigMediaType(manifest.configMediaType)) return [];
-  let configDigest: string | undefined;
-  try {
-    const parsed = JSON.parse(manifest.content.toString('utf8')) as { config?: { digest?: unknown } };
-    if (typeof parsed.config?.digest === 'string') configDigest = parsed.config.digest;
-  } catch {
-    return [];
-  }
+  const configDigest = parsed?.config?.digest;
   if (!configDigest) return [];
   try {
     const config = await readImageConfig(call.ctx.db, call.ctx.storage, repo.id, configDigest);
@@ -139,8 +111,9 @@ async function getManifest(call: ApiCall) {
   const isList = isIndexMediaType(manifest.mediaType);
   let layers: unknown[] | null = null;
   if (!isList) {
-    const history = await layerHistory(call, repo, manifest);
-    layers = manifestLayers(manifest.content).map((layer, index) => layerView(layer, index, history[index]));
+    const parsed = parseStoredManifest(manifest.content, manifest.mediaType);
+    const history = await layerHistory(call, repo, manifest, parsed);
+    layers = (parsed?.layers ?? []).map((layer, index) => layerView(layer, index, history[index]));
   }
   return {
     digest: manifest.digest,

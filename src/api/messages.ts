@@ -1,5 +1,12 @@
 import { Type as T } from '@sinclair/typebox';
-import { createMessage, deleteMessage, type GlobalMessage, listMessages } from '../model/messages.js';
+import {
+  createMessage,
+  deleteMessage,
+  type GlobalMessage,
+  listMessages,
+  MESSAGE_MEDIA_TYPES,
+  MESSAGE_SEVERITIES,
+} from '../model/messages.js';
 import type { ApiRouter } from './router.js';
 import { superuserWriting } from './superuser-access.js';
 
@@ -11,12 +18,14 @@ import { superuserWriting } from './superuser-access.js';
 const NewMessageBody = T.Object({
   message: T.Object({
     content: T.String({ description: 'The message text.' }),
-    media_type: T.Union([T.Literal('text/plain'), T.Literal('text/markdown')], {
-      description: 'How the content is rendered.',
-    }),
-    severity: T.Union([T.Literal('info'), T.Literal('warning'), T.Literal('error')], {
-      description: 'How prominently the banner shows.',
-    }),
+    media_type: T.Union(
+      MESSAGE_MEDIA_TYPES.map((type) => T.Literal(type)),
+      { description: 'How the content is rendered.' },
+    ),
+    severity: T.Union(
+      MESSAGE_SEVERITIES.map((severity) => T.Literal(severity)),
+      { description: 'How prominently the banner shows.' },
+    ),
   }),
 });
 

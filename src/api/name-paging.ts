@@ -19,7 +19,7 @@ export function namePageQuery(what: string) {
 }
 
 /** Which entries a request asks for: everything (no limit), or `limit` names after `after`. */
-export interface NamePageRequest {
+interface NamePageRequest {
   after?: string | undefined;
   limit?: number | undefined;
 }

@@ -49,7 +49,7 @@ import { logApiAction } from './usage-log.js';
 /** Tokens from the implicit grant last as long as Quay's (DatabaseAuthorizationProvider): ten years. */
 export const IMPLICIT_GRANT_TOKEN_LIFETIME_S = Math.floor(10 * 365.25 * 86_400);
 /** Quay's LOCAL_OAUTH_HANDLER: the registry's own page that shows a generated token to the user. */
-export const LOCAL_OAUTH_HANDLER_PATH = '/oauth/localapp';
+const LOCAL_OAUTH_HANDLER_PATH = '/oauth/localapp';
 
 const MAX_SCOPE_TEXT_LENGTH = 1024;
 const MAX_REDIRECT_URI_LENGTH = 2048;

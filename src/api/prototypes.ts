@@ -11,7 +11,7 @@ import {
   updatePrototypeRole,
 } from '../model/prototypes.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { logApiAction } from './usage-log.js';
+import { logApiAction, performerName } from './usage-log.js';
 import { teamEntityView, userEntityView } from './views.js';
 
 /**
@@ -69,10 +69,9 @@ async function logPrototypeAction(
   prototype: Prototype,
   extra: Record<string, unknown> = {},
 ): Promise<void> {
-  const { principal } = call.actor;
   const metadata: Record<string, unknown> = {
     prototypeid: prototype.uuid,
-    username: principal.kind === 'anonymous' ? null : principal.name,
+    username: performerName(call.actor.principal),
     activating_username: prototype.activatingUser?.name ?? null,
     role: prototype.role,
     ...extra,

@@ -10,7 +10,7 @@ import { Conflict, Denied, Invalid, NotFound, Unauthorized } from '../errors.js'
 import { repositoryRoleAtLeast } from '../model/access.js';
 import { nowMs } from '../model/clock.js';
 import { findNamespace, findNamespaceById } from '../model/namespaces.js';
-import { formatQuayDate } from '../model/quay-date.js';
+import { DAY_MS, formatIsoDay, formatQuayDate } from '../model/quay-date.js';
 import { parseRepositoryPath, type RepositoryRef, type RepositoryWithNamespace } from '../model/repositories.js';
 import {
   isSettableRepositoryState,
@@ -35,7 +35,7 @@ import {
 import { isStarred } from '../model/stars.js';
 import { encodePageToken, invalidPageToken, pageTokenFields } from './page-token.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { logApiAction } from './usage-log.js';
+import { logApiAction, performerId } from './usage-log.js';
 
 /**
  * Quay's repository resource (endpoints/api/repository.py): list, create, get, update the
@@ -46,7 +46,6 @@ import { logApiAction } from './usage-log.js';
 const PAGE_SIZE = 100;
 /** includeStats covers this many days back (Quay's MAX_DAYS_IN_3_MONTHS). */
 const STATS_DAYS = 92;
-const DAY_MS = 24 * 3600 * 1000;
 /** Quay shows at most this many tags in a repository's view. */
 const MAX_TAGS_IN_VIEW = 500;
 const MAX_DESCRIPTION_LENGTH = 100_000;
@@ -129,8 +128,7 @@ function listEntryView(entry: RepositoryListEntry) {
 
 /** The signed-in user or robot whose stars count; none for anonymous callers. */
 function starringId(call: ApiCall<unknown, unknown>): number | undefined {
-  const { principal } = call.actor;
-  return principal.kind === 'anonymous' ? undefined : principal.id;
+  return performerId(call.actor.principal) ?? undefined;
 }
 
 async function tagsView(call: ApiCall<unknown, unknown>, repositoryId: number) {
@@ -148,17 +146,13 @@ async function tagsView(call: ApiCall<unknown, unknown>, repositoryId: number) {
   return tags;
 }
 
-function isoDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
-
 /** Pulls and pushes per day over the last STATS_DAYS days, oldest first, zero on quiet days. */
 async function statsView(call: ApiCall<unknown, unknown>, repositoryId: number) {
   const today = Math.floor(nowMs() / DAY_MS) * DAY_MS;
   const first = today - (STATS_DAYS - 1) * DAY_MS;
   const counts = new Map((await dailyActionCounts(call.ctx.db, repositoryId, first)).map((d) => [d.dayMs, d.count]));
   const stats: Array<{ date: string; count: number }> = [];
-  for (let day = first; day <= today; day += DAY_MS) stats.push({ date: isoDate(day), count: counts.get(day) ?? 0 });
+  for (let day = first; day <= today; day += DAY_MS) stats.push({ date: formatIsoDay(day), count: counts.get(day) ?? 0 });
   return stats;
 }
 

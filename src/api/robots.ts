@@ -22,7 +22,7 @@ import {
   regenerateRobotToken,
   revealRobotToken,
 } from '../model/robots.js';
-import { registryService } from '../registry/service.js';
+import { registryService } from '../net/public-host.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { logApiAction } from './usage-log.js';
 import { namedTeamView } from './views.js';

@@ -5,6 +5,7 @@ import { Invalid, NotFound } from '../errors.js';
 import { avatarView } from '../model/avatars.js';
 import { nowMs } from '../model/clock.js';
 import { findNamespaceById } from '../model/namespaces.js';
+import { formatHttpDate } from '../model/quay-date.js';
 import {
   approveServiceKey,
   deleteServiceKey,
@@ -49,11 +50,6 @@ const ApprovalBody = T.Object({
   notes: T.Optional(T.String({ description: 'Optional approval notes.' })),
 });
 
-/** Dates as Quay's Flask serializes datetime values here (RFC 1123, "GMT"). */
-function httpDate(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toUTCString();
-}
-
 /** Dates in log metadata are Unix seconds, as Quay's log writer stores datetime values. */
 function epochSeconds(ms: number | null): number | null {
   return ms === null ? null : Math.floor(ms / 1000);
@@ -83,13 +79,13 @@ async function keyView(ctx: AppContext, key: ServiceKey) {
     service: key.service,
     jwk: key.jwk,
     metadata: key.metadata,
-    created_date: httpDate(key.createdAt),
-    expiration_date: httpDate(key.expiresAt),
+    created_date: formatHttpDate(key.createdAt),
+    expiration_date: formatHttpDate(key.expiresAt),
     rotation_duration: key.rotationDurationS,
     approval: key.approval && {
       approver: await approverView(ctx, key.approval.approverId),
       approval_type: key.approval.type,
-      approved_date: httpDate(key.approval.approvedAt),
+      approved_date: formatHttpDate(key.approval.approvedAt),
       notes: key.approval.notes,
     },
   };

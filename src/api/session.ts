@@ -8,6 +8,7 @@ import { nowMs } from '../model/clock.js';
 import { federatedIdentOf, LDAP_SERVICE } from '../model/federated-logins.js';
 import { createSession, deleteSession, refreshSessionLogin, type UserSession } from '../model/sessions.js';
 import { findUser, findUserById, parseDurationSeconds } from '../model/users.js';
+import { loggedUserAgent } from '../model/user-agent.js';
 import { countedAuthentication } from '../registry/authenticate.js';
 import { NEXT_CSRF_HEADER } from './authenticate.js';
 import type { ApiCall, ApiRouter } from './router.js';
@@ -71,7 +72,7 @@ async function checkPassword(
 }
 
 function userAgent(call: ApiCall<unknown, unknown>): string | null {
-  return call.request.headers['user-agent'] ?? null;
+  return loggedUserAgent(call.request.headers['user-agent']);
 }
 
 /** Quay's login_failure entry (ACTION_LOG_AUDIT_LOGIN_FAILURES), in the named user's logs when there is one. */

@@ -29,7 +29,7 @@ export async function superuserReading(
   return principal;
 }
 
-/** Superusers only; always after a fresh login. */
+/** Superusers only, always after a fresh login: every write, and the reads Quay keeps from global read-only superusers (aggregated logs). */
 export async function superuserWriting(call: ApiCall<unknown, unknown>): Promise<SuperuserPrincipal> {
   requireSuperuserFeature(call);
   const principal = authorizeSuperuser(call.actor);

@@ -1,11 +1,9 @@
 import { Type as T } from '@sinclair/typebox';
-import { isSuperuserAccount } from '../auth/credentials.js';
-import { Invalid } from '../errors.js';
+import { authorizeOwnershipTarget } from '../auth/authorize.js';
 import { accountAvatar } from '../model/avatars.js';
 import type { Namespace } from '../model/namespaces.js';
 import { getOrganization, markOrganizationForDeletion } from '../model/organizations.js';
 import { listNamespacesPage, renameOrganization, takeOwnership } from '../model/superuser-namespaces.js';
-import { findUser } from '../model/users.js';
 import { namePageQuery, namePageRequest, withNextPage } from './name-paging.js';
 import type { ApiRouter } from './router.js';
 import { superuserReading, superuserWriting } from './superuser-access.js';
@@ -72,12 +70,13 @@ export function registerSuperuserOrganizationRoutes(router: ApiRouter): void {
     async handler(call) {
       const superuser = await superuserWriting(call);
       const organization = await getOrganization(call.ctx.db, call.params['name'] ?? '');
-      await markOrganizationForDeletion(call.ctx.db, organization);
+      // Logged first, as the organization's own delete does: the name is gone once it is marked deleted.
       await logApiAction(call, {
         kind: 'org_delete',
         namespaceId: organization.id,
         metadata: { namespace: organization.name, superuser: superuser.name },
       });
+      await markOrganizationForDeletion(call.ctx.db, organization);
       return undefined;
     },
   });
@@ -92,8 +91,7 @@ export function registerSuperuserOrganizationRoutes(router: ApiRouter): void {
       const superuser = await superuserWriting(call);
       const name = call.params['namespace'] ?? '';
       const { ctx } = call;
-      const user = await findUser(ctx.db, name);
-      if (user && (await isSuperuserAccount(ctx, user))) throw new Invalid('input', 'Cannot take ownership of a superuser');
+      await authorizeOwnershipTarget(ctx, name);
       const taken = await takeOwnership(ctx.db, name, superuser.id);
       // Quay files this entry under the superuser's own namespace.
       await logApiAction(call, {

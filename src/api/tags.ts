@@ -19,7 +19,7 @@ import { changeTagExpiration, deleteTag, findLiveTag, validateTagName } from '..
 import { parseDurationSeconds } from '../model/users.js';
 import { repositoryParam } from './repositories.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { logApiAction } from './usage-log.js';
+import { logApiAction, performerName } from './usage-log.js';
 
 /**
  * Quay's tag resource (endpoints/api/tag.py): the tag history with paging and filters, creating,
@@ -60,7 +60,13 @@ const ExpireTagBody = T.Object({
   manifest_digest: T.Optional(
     T.String({ maxLength: 255, description: 'Required if is_alive set to false. Ignored when is_alive is true.' }),
   ),
-  include_submanifests: T.Optional(T.Boolean({ description: 'If set to true, expire the sub-manifests as well' })),
+  // Accepted for Quay's clients, and always in effect. Quay keeps a manifest list's children alive
+  // with hidden temporary tags, which this flag expires with the list's tag; Quayside gives children
+  // no tags of their own (they are reachable only through a live tag of a list naming them), so
+  // taking the list's tag out of the time machine always takes its sub-manifests with it.
+  include_submanifests: T.Optional(
+    T.Boolean({ description: 'Accepted for compatibility; sub-manifests always leave the time machine with their list.' }),
+  ),
   is_alive: T.Optional(
     T.Boolean({ description: 'If true, take the live tag out of the time machine; otherwise its ended rows for the manifest.' }),
   ),
@@ -87,12 +93,6 @@ export function readableRepository(call: ApiCall<unknown, unknown>): Promise<Rep
 /** The repository of the path when the caller may change its tags and labels (write, NORMAL state). */
 export function changeableRepository(call: ApiCall<unknown, unknown>): Promise<RepositoryWithNamespace> {
   return authorizeRepositoryContentChange(call.ctx, call.actor, repositoryParam(call));
-}
-
-/** The caller's name, which Quay puts in the metadata of tag and label log entries. */
-function performerName(call: ApiCall<unknown, unknown>): string | null {
-  const { principal } = call.actor;
-  return principal.kind === 'anonymous' ? null : principal.name;
 }
 
 /** Quay answers some writes with a bare JSON string ("Updated", ""). */
@@ -149,7 +149,7 @@ async function listTags(call: ApiCall<unknown, Static<typeof ListQuery>>) {
 }
 
 function tagLogMetadata(call: ApiCall<unknown, unknown>, repo: RepositoryWithNamespace, tag: string) {
-  return { username: performerName(call), repo: repo.name, namespace: repo.namespace_name, tag };
+  return { username: performerName(call.actor.principal), repo: repo.name, namespace: repo.namespace_name, tag };
 }
 
 /** Epoch seconds from the request as an instant in the future, in milliseconds. */
@@ -164,16 +164,16 @@ async function createOrMoveTag(call: ApiCall<Static<typeof ChangeTagBody>>, repo
   const digest = call.body.manifest_digest;
   const manifest = typeof digest === 'string' ? await findAvailableManifest(call.ctx.db, repo.id, digest) : undefined;
   if (!manifest) throw new NotFound('manifest', `manifest ${digest ?? '(none)'} not found`);
-  const existing = await findLiveTag(call.ctx.db, repo.id, tag);
-  await retargetTag(call.ctx.db, repo.id, tag, manifest);
+  // What the tag pointed at comes from the move itself, so concurrent moves log one create_tag.
+  const { previousManifestDigest } = await retargetTag(call.ctx.db, repo.id, tag, manifest);
   await logApiAction(call, {
-    kind: existing ? 'move_tag' : 'create_tag',
+    kind: previousManifestDigest === null ? 'create_tag' : 'move_tag',
     namespaceId: repo.namespace_id,
     repositoryId: repo.id,
     metadata: {
       ...tagLogMetadata(call, repo, tag),
       manifest_digest: manifest.digest,
-      original_manifest_digest: existing?.manifestDigest ?? null,
+      original_manifest_digest: previousManifestDigest,
     },
   });
 }

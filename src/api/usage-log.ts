@@ -7,7 +7,12 @@ export function performerId(principal: Principal): number | null {
   return principal.kind === 'anonymous' ? null : principal.id;
 }
 
-export interface ApiLogEntry {
+/** The caller's name, which Quay writes into many entries' metadata (`username`); null for anonymous callers. */
+export function performerName(principal: Principal): string | null {
+  return principal.kind === 'anonymous' ? null : principal.name;
+}
+
+interface ApiLogEntry {
   kind: LogKind;
   /** The namespace the action happened in (the repository's, the organization's, the user's own). */
   namespaceId: number | null;

@@ -4,10 +4,10 @@ import { DomainError } from '../errors.js';
 import { ALL_OAUTH_SCOPES, createAccessToken, createOAuthApplication } from '../model/oauth-tokens.js';
 import { createFirstUser, hasAnyAccount } from '../model/users.js';
 
-export type UserInitializeContext = Pick<AppContext, 'config' | 'db' | 'dialect'>;
+type UserInitializeContext = Pick<AppContext, 'config' | 'db' | 'dialect'>;
 
 /** Quay creates the initialize token with its default OAuth token lifetime: 9000 s (2.5 hours). */
-export const INITIALIZE_TOKEN_LIFETIME_S = 9000;
+const INITIALIZE_TOKEN_LIFETIME_S = 9000;
 
 interface InitializeRequest {
   username: string;
@@ -16,7 +16,7 @@ interface InitializeRequest {
   accessToken: boolean;
 }
 
-export interface InitializeResponse {
+interface InitializeResponse {
   username: string;
   email: string | null;
   access_token?: string;

@@ -80,7 +80,7 @@ async function privateFields(ctx: AppContext, user: Namespace) {
  * organizations for the user themselves (organizations with user:read, the rest with user:admin);
  * `super_user` only when a superuser is looking.
  */
-export async function userView(ctx: AppContext, actor: Identity, user: Namespace): Promise<Record<string, unknown>> {
+async function userView(ctx: AppContext, actor: Identity, user: Namespace): Promise<Record<string, unknown>> {
   const view: Record<string, unknown> = {
     anonymous: false,
     username: user.name,

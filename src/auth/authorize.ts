@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { QuaysideConfig } from '../config/load.js';
 import type { Database, RepositoryRole, TeamRole } from '../db/tables.js';
-import { Denied, NotFound, ReadOnly, Unauthorized } from '../errors.js';
+import { Denied, Invalid, NotFound, ReadOnly, Unauthorized } from '../errors.js';
 import {
   administeredOrganizationIds,
   grantedRepositoryRole,
@@ -18,7 +18,11 @@ import {
   type RepositoryRef,
   type RepositoryWithNamespace,
 } from '../model/repositories.js';
+import { isStarred } from '../model/stars.js';
 import { findTeam, memberTeamIds, type Team } from '../model/teams.js';
+import { findUser } from '../model/users.js';
+import { isSuperuserAccount } from './credentials.js';
+import type { UserDirectory } from './directory.js';
 import type { Actor, Identity, Principal } from './principal.js';
 
 /**
@@ -304,7 +308,8 @@ export async function authorizeRepositoryContentChange(
 
 /**
  * Reading a repository's usage logs (Quay's require_repo_admin allowing global read-only
- * superusers): its administrators, and global read-only superusers. Unknown repositories are NotFound.
+ * superusers): its administrators, and global read-only superusers, whose OAuth tokens need
+ * repo:admin or super:user (as organization audits need org:admin). Unknown repositories are NotFound.
  */
 export async function authorizeRepositoryLogs(
   deps: AuthorizeDeps,
@@ -314,7 +319,28 @@ export async function authorizeRepositoryLogs(
   if (!isGlobalReadonlySuperuser(deps, actor.principal)) return authorizeRepositoryRole(deps, actor, ref, 'admin');
   const repo = await findRepository(deps.db, ref);
   if (!repo) throw new NotFound('repository', `repository ${formatRepositoryRef(ref)} not found`);
+  if (!scopeAllows(actor, 'repo:admin') && !scopeAllows(actor, 'super:user')) {
+    throw new Denied('this token lacks the repo:admin or super:user scope');
+  }
   return repo;
+}
+
+/**
+ * Taking a star off a repository (Quay's deleteStar): the user's own star may always go, even from
+ * a repository they can no longer read. Without a star the repository must be readable, so the
+ * answer does not tell a private repository from a missing one. `starred` is the repository to
+ * unstar, null when there is nothing to remove.
+ */
+export async function authorizeUnstar(
+  deps: AuthorizeDeps,
+  actor: Identity,
+  ref: RepositoryRef,
+): Promise<{ userId: number; starred: RepositoryWithNamespace | null }> {
+  const user = authorizeOwnAccount(actor, 'user:admin');
+  const repo = await findRepository(deps.db, ref);
+  if (repo && (await isStarred(deps.db, user.id, repo.id))) return { userId: user.id, starred: repo };
+  await authorizeRepositoryRole(deps, actor, ref, 'read');
+  return { userId: user.id, starred: null };
 }
 
 /** The role `identity` holds in an organization: its strongest team role; admin for full-access superusers. */
@@ -389,6 +415,19 @@ export function authorizeSuperuser(actor: Identity): Extract<Principal, { kind: 
     throw new Denied('this operation requires superuser rights');
   }
   return principal;
+}
+
+/**
+ * Whether a superuser may take ownership of namespace `name` (Quay's SuperUserTakeOwnership):
+ * organizations and ordinary user accounts, never another superuser's account (bad input, as in
+ * Quay). The caller must already have passed authorizeSuperuser.
+ */
+export async function authorizeOwnershipTarget(
+  deps: AuthorizeDeps & { directory?: UserDirectory | undefined },
+  name: string,
+): Promise<void> {
+  const user = await findUser(deps.db, name);
+  if (user && (await isSuperuserAccount(deps, user))) throw new Invalid('input', 'Cannot take ownership of a superuser');
 }
 
 /**
@@ -566,14 +605,13 @@ export async function authorizeTeamSyncSetup(deps: AuthorizeDeps, actor: Identit
 
 /**
  * Whether repository notifications about `repo` may be e-mailed to the user account `user`. Quay
- * sends only to addresses confirmed for the repository; Quayside has no confirmation step and
- * sends only to the address of a user who may read the repository, so mail reaches no stranger.
+ * sends only to addresses confirmed for the repository; Quayside has no confirmation step and sends
+ * only to a user who holds a role on the repository itself: the user namespace that owns it, a
+ * user or team permission, or administration of its organization. Public visibility does not count,
+ * or any registered address could be probed through a public repository.
  */
-export async function mayReceiveRepositoryMail(
-  deps: AuthorizeDeps,
-  user: { id: number; name: string; superuser: boolean },
-  repo: RepositoryWithNamespace,
-): Promise<boolean> {
-  const identity: Identity = { principal: { kind: 'user', id: user.id, name: user.name, superuser: user.superuser } };
-  return mayRead(deps, identity, repo, await repositoryRole(deps, identity, repo));
+export async function mayReceiveRepositoryMail(deps: AuthorizeDeps, user: { id: number }, repo: RepositoryWithNamespace): Promise<boolean> {
+  if (repo.namespace_enabled !== 1) return false;
+  if (repo.namespace_id === user.id) return true;
+  return (await grantedRepositoryRole(deps.db, user.id, repo)) !== null;
 }

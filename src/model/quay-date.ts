@@ -1,4 +1,7 @@
-/** Quay's date format, shared by API responses and the documents workers write (log exports). */
+/** Quay's date formats, shared by API responses and the documents workers write (log exports). */
+
+/** Milliseconds in a UTC day. */
+export const DAY_MS = 86_400_000;
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -15,4 +18,20 @@ export function formatQuayDate(ms: number | null | undefined): string | null {
     `${WEEKDAYS[d.getUTCDay()]}, ${pad(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ` +
     `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} -0000`
   );
+}
+
+/** `%m/%d/%Y` of a time in UTC, as Quay writes the days of a log export job. */
+export function formatQuayDay(ms: number): string {
+  const d = new Date(ms);
+  return `${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${d.getUTCFullYear()}`;
+}
+
+/** `YYYY-MM-DD` of a time in UTC, as Quay dates a repository's daily action counts. */
+export function formatIsoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** RFC 1123 in UTC ("Mon, 10 Jun 2024 06:13:20 GMT"), as Flask serializes some of Quay's datetime values. */
+export function formatHttpDate(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toUTCString();
 }

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, NamespaceKind, RepositoryState, RepositoryVisibility } from '../db/tables.js';
 import { nowMs } from './clock.js';
+import { DAY_MS } from './quay-date.js';
 import { grantedBy, type RepositoryListScope, readableBy } from './repositories.js';
 import { tagAlive } from './tags.js';
 
@@ -50,9 +51,7 @@ export interface RepositoryListPage {
 export const REPOSITORY_ACTION_KINDS = ['pull_repo', 'push_repo'] as const;
 
 /** Quay's popularity window: actions of the last week. */
-export const POPULARITY_WINDOW_MS = 7 * 24 * 3600 * 1000;
-
-const DAY_MS = 24 * 3600 * 1000;
+export const POPULARITY_WINDOW_MS = 7 * DAY_MS;
 
 /** One page of the repositories the scope may read. */
 export async function listRepositoriesPage(db: Kysely<Database>, options: RepositoryListOptions): Promise<RepositoryListPage> {

@@ -5,6 +5,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, ServiceKeyTable } from '../db/tables.js';
 import { Invalid } from '../errors.js';
 import { nowMs } from './clock.js';
+import { nullableNumber } from './narrow.js';
 import { parseStoredJsonObject } from './json-text.js';
 
 /**
@@ -62,7 +63,6 @@ export interface ServiceKey {
 }
 
 function toServiceKey(row: Selectable<ServiceKeyTable>): ServiceKey {
-  const nullableNumber = (value: number | string | null) => (value === null ? null : Number(value));
   return {
     kid: row.kid,
     service: row.service,

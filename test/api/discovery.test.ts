@@ -182,6 +182,12 @@ describe.each(testDialects())('discovery document (%s)', (dialect) => {
     }
   });
 
+  it("marks Quay's internal superuser log endpoint internal: the aggregate, not the listing", () => {
+    expect(operation(publicDoc, 'GET', '/api/v1/superuser/logs')).toBeDefined();
+    expect(operation(publicDoc, 'GET', '/api/v1/superuser/aggregatelogs')).toBeUndefined();
+    expect(operation(internalDoc, 'GET', '/api/v1/superuser/aggregatelogs')!['x-internal']).toBe(true);
+  });
+
   it('refuses a malformed internal flag (400)', async () => {
     expectApiError(await anonymous.get('/api/v1/discovery?internal=perhaps'), 400);
   });
@@ -205,5 +211,42 @@ describe.each(testDialects())('discovery document (%s)', (dialect) => {
       expectApiError(await anonymous.get('/api/v1/error/no_such_error'), 404);
       expectApiError(await anonymous.get('/api/v1/error/constructor'), 404);
     });
+  });
+});
+
+describe('discovery document without SERVER_HOSTNAME', () => {
+  let registry: TestRegistry;
+
+  beforeAll(async () => {
+    registry = await startTestRegistry();
+  });
+
+  afterAll(async () => {
+    await registry?.close();
+  });
+
+  async function discovery(host: string): Promise<{ status: number; body: Json }> {
+    const res = await registry.app.server.inject({ method: 'GET', url: '/api/v1/discovery', headers: { host } });
+    return { status: res.statusCode, body: res.json() };
+  }
+
+  it("follows the Host header, the routes' part the same for every host", async () => {
+    const first = await discovery('first.example:8443');
+    const second = await discovery('second.example');
+    expect(first.status).toBe(200);
+    expect(first.body['host']).toBe('first.example:8443');
+    expect(first.body['securityDefinitions']['oauth2_implicit']['authorizationUrl']).toBe('http://first.example:8443/oauth/authorize');
+    expect(second.body['host']).toBe('second.example');
+    expect(second.body['paths']).toEqual(first.body['paths']);
+    expect(second.body['definitions']).toEqual(first.body['definitions']);
+  });
+
+  it('answers a malformed Host header with a document that leaves the host out (not a 500)', async () => {
+    const res = await discovery('bad host');
+    expect(res.status).toBe(200);
+    expect(res.body).not.toHaveProperty('host');
+    expect(res.body['schemes']).toEqual(['http']);
+    expect(res.body['securityDefinitions']['oauth2_implicit']['authorizationUrl']).toBe('/oauth/authorize');
+    expect(Object.keys(res.body['paths']).length).toBeGreaterThan(50);
   });
 });

@@ -289,6 +289,28 @@ describe.each(testDialects())('usage logs API (%s)', (dialect) => {
       expect(repo.body.logs.length).toBeGreaterThan(0);
     });
 
+    it("needs repo:admin or super:user on a global read-only superuser's token for repository logs", async () => {
+      for (const scopes of [['repo:read'], ['repo:write', 'user:admin'], ['org:admin']]) {
+        const token = await tokenClient(registry, 'auditor', scopes);
+        expectApiError(await token.get('/api/v1/repository/acme/app/logs'), 403);
+      }
+      for (const scopes of [['repo:admin'], ['super:user']]) {
+        const token = await tokenClient(registry, 'auditor', scopes);
+        expectStatus(await token.get('/api/v1/repository/acme/app/logs'));
+      }
+      const missing = await tokenClient(registry, 'auditor', ['repo:read']);
+      expectApiError(await missing.get('/api/v1/repository/acme/nope/logs'), 404);
+    });
+
+    it("lets global read-only superusers list every namespace's logs, not the superuser aggregate (as Quay)", async () => {
+      const res = await auditor.get('/api/v1/superuser/logs');
+      expectStatus(res);
+      expect(res.body.logs.some((log: LogView) => log.namespace?.name === 'acme')).toBe(true);
+      expectApiError(await auditor.get('/api/v1/superuser/aggregatelogs'), 403);
+      const token = await tokenClient(registry, 'auditor', ['repo:admin']);
+      expectApiError(await token.get('/api/v1/superuser/logs'), 403);
+    });
+
     it('answers 404 for unknown organizations and repositories', async () => {
       expectApiError(await alice.get('/api/v1/organization/nope/logs'), 404);
       expectApiError(await alice.get('/api/v1/repository/acme/nope/logs'), 404);

@@ -50,7 +50,7 @@ describe.each(testDialects())('sessions API (%s)', (dialect) => {
   let registry: TestRegistry;
 
   beforeAll(async () => {
-    registry = await startTestRegistry({ dialect, overrides: { PERMANENT_SESSION_LIFETIME: 7200 } });
+    registry = await startTestRegistry({ dialect, overrides: { PERMANENT_SESSION_LIFETIME: 7200, ACTION_LOG_AUDIT_LOGIN_FAILURES: true } });
     await registry.createUser('alice', 'alice-password', { email: 'alice@example.com' });
     await registry.createUser('bob', 'bob-password');
   });
@@ -90,6 +90,20 @@ describe.each(testDialects())('sessions API (%s)', (dialect) => {
       }
       expect(wrong.body.message).toBe(unknown.body.message);
       expect(await countedAttempts(registry, 'False')).toBe(before + 2);
+    });
+
+    it("logs a failed sign-in (ACTION_LOG_AUDIT_LOGIN_FAILURES) with the user agent cut to 512 characters", async () => {
+      await registry.createUser('dora', 'dora-password');
+      const res = await fetch(`${registry.url}/api/v1/signin`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': `agent/${'x'.repeat(1000)}` },
+        body: JSON.stringify({ username: 'dora', password: 'not-her-password' }),
+      });
+      expect(res.status).toBe(403);
+      const rows = await registry.ctx.db.selectFrom('log_entry').select('metadata').where('kind', '=', 'login_failure').execute();
+      const entry = rows.map((row) => JSON.parse(row.metadata)).find((metadata) => metadata.username === 'dora');
+      expect(entry).toMatchObject({ type: 'quayauth', kind: 'user', username: 'dora' });
+      expect(entry.useragent).toBe(`agent/${'x'.repeat(506)}`);
     });
 
     it('answers malformed requests with 400', async () => {

@@ -145,6 +145,10 @@ describe.each(testDialects())('starred repositories API (%s)', (dialect) => {
     expectApiError(await readOnly.get('/api/v1/user/starred'), 403);
     const admin = await tokenClient(registry, 'bob', ['repo:read', 'user:admin']);
     expectStatus(await admin.get('/api/v1/user/starred'));
+    // As in Quay, user:admin is what counts: without repo:read a token still stars public repositories.
+    const userAdminOnly = await tokenClient(registry, 'bob', ['user:admin']);
+    expectStatus(await userAdminOnly.post('/api/v1/user/starred', { namespace: 'alice', repository: 'open' }), 201);
+    expectStatus(await userAdminOnly.delete('/api/v1/user/starred/alice/open'), 204);
     expectApiError(await bob.post('/api/v1/user/starred', { namespace: 'alice' }), 400);
     expectApiError(await bob.post('/api/v1/user/starred', { namespace: 42, repository: 'open' }), 400);
     expectApiError(await bob.request('POST', '/api/v1/user/starred'), 400);
