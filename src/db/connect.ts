@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../config/load.js';
 import type { Dialect } from './migrations/column-types.js';
 import { migrateToLatest } from './migrate.js';
+import { preparingPool } from './pg-prepared.js';
 import type { Database } from './tables.js';
 
 // int8 columns (ids, sizes, millisecond timestamps) stay well inside Number's safe range.
@@ -64,7 +65,7 @@ export function openDatabase(config: DatabaseConfig): DatabaseHandle {
   // An idle pooled connection the server closes (restart, failover, terminated backend) must not
   // crash the process: the pool drops it and the next query opens a new one.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }
 
