@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Namespace } from '../../src/model/namespaces.js';
 import { ensureRepository } from '../../src/model/repositories.js';
@@ -9,6 +8,7 @@ import type { QueueWorker } from '../../src/workers/queue-worker.js';
 import { type ApiClient, expectApiError, expectStatus, sessionClient } from '../helpers/api.js';
 import { testDialects } from '../helpers/databases.js';
 import { addTeam, createOrganizationBy, createUsers } from '../helpers/fixtures.js';
+import { decodedMail, startSmtpServer } from '../helpers/smtp.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const PASSWORD = 'export-Pa55word!';
@@ -47,39 +47,6 @@ class CallbackReceiver {
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
-}
-
-interface ReceivedMail {
-  to: string[];
-  raw: string;
-}
-
-/** A real SMTP server on 127.0.0.1 that keeps every message. */
-async function startSmtpServer(): Promise<{ port: number; mails: ReceivedMail[]; close(): Promise<void> }> {
-  const mails: ReceivedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw: Buffer.concat(chunks).toString('utf8') });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-/** The text of a message with quoted-printable soft breaks and escapes undone. */
-function decodedMail(raw: string): string {
-  return raw
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/g, (_match, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
 describe.each(testDialects())('usage log export (%s)', (dialect) => {

@@ -1,11 +1,11 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, expectApiError, expectStatus, sessionClient } from '../helpers/api.js';
 import { testDialects } from '../helpers/databases.js';
 import { createUsers } from '../helpers/fixtures.js';
+import { decodedMail, mailSubject, type ReceivedMail, startSmtpServer } from '../helpers/smtp.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /**
@@ -15,32 +15,6 @@ import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const PASSWORD = 'invite-mail-Pa55word!';
 const MAIL_PASSWORD = 'smtp-secret-Pa55word!';
-
-interface ReceivedMail {
-  to: string[];
-  raw: string;
-}
-
-/** A real SMTP server on 127.0.0.1 that keeps every message. */
-async function startSmtpServer(): Promise<{ port: number; mails: ReceivedMail[]; close(): Promise<void> }> {
-  const mails: ReceivedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw: Buffer.concat(chunks).toString('utf8') });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 /** A port on 127.0.0.1 where nothing listens (taken, then released). */
 async function closedPort(): Promise<number> {
@@ -52,16 +26,6 @@ async function closedPort(): Promise<number> {
 }
 
 /** The message with quoted-printable soft breaks and escapes undone. */
-function decodedMail(raw: string): string {
-  return raw
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/g, (_match, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-}
-
-function subjectOf(mail: ReceivedMail): string {
-  return /^Subject: (.*(?:\r?\n[ \t].*)*)/m.exec(mail.raw)?.[1]?.replace(/\r?\n[ \t]/g, ' ') ?? '';
-}
-
 /** The invitation code of the accept link in the mail. */
 function acceptCode(mail: ReceivedMail, baseUrl: string): string {
   const escaped = baseUrl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -135,7 +99,7 @@ describe.each(testDialects())('team invitation e-mail (%s)', (dialect) => {
     expect(smtp.mails).toHaveLength(before + 1);
     const mail = smtp.mails[before]!;
     expect(mail.to).toEqual(['bob@example.com']);
-    expect(subjectOf(mail)).toBe('[Quayside Test] alice invited you to join team crew of acme');
+    expect(mailSubject(mail.raw)).toBe('[Quayside Test] alice invited you to join team crew of acme');
     const text = decodedMail(mail.raw);
     expect(text).toContain('"crew"');
     expect(text).toContain('"acme"');
@@ -165,7 +129,7 @@ describe.each(testDialects())('team invitation e-mail (%s)', (dialect) => {
     expect(smtp.mails).toHaveLength(before + 1);
     const mail = smtp.mails[before]!;
     expect(mail.to).toEqual(['carol@example.com']);
-    expect(subjectOf(mail)).toBe('[Quayside Test] alice invited you to join team crew of acme');
+    expect(mailSubject(mail.raw)).toBe('[Quayside Test] alice invited you to join team crew of acme');
     const code = acceptCode(mail, registry.url);
 
     const pending = await alice.get('/api/v1/organization/acme/team/crew/members?includePending=true');

@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findRepository } from '../../src/model/repositories.js';
 import { queueRepositoryEvent } from '../../src/model/repository-events.js';
@@ -14,6 +13,7 @@ import { randomImage } from '../helpers/blobs.js';
 import { testDialects } from '../helpers/databases.js';
 import { addTeam, createOrganizationBy, createUsers } from '../helpers/fixtures.js';
 import { basicAuth, RegistryClient } from '../helpers/http.js';
+import { decodedMail, mailSubject, startSmtpServer } from '../helpers/smtp.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const PASSWORD = 'deliver-Pa55word!';
@@ -65,50 +65,6 @@ class Receiver {
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
-}
-
-interface ReceivedMail {
-  from: string;
-  to: string[];
-  raw: string;
-}
-
-/** A real SMTP server on 127.0.0.1 that keeps every message. */
-async function startSmtpServer(): Promise<{ port: number; mails: ReceivedMail[]; close(): Promise<void> }> {
-  const mails: ReceivedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        const envelope = session.envelope;
-        mails.push({
-          from: envelope.mailFrom ? envelope.mailFrom.address : '',
-          to: envelope.rcptTo.map((rcpt) => rcpt.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-/** The decoded text of a message: quoted-printable soft breaks and escapes undone. */
-function decodedMail(raw: string): string {
-  return raw
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/g, (_match, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-}
-
-function subjectOf(raw: string): string {
-  const match = /^Subject: (.*(?:\r?\n[ \t].*)*)/m.exec(raw);
-  return (match?.[1] ?? '').replace(/\r?\n[ \t]/g, ' ');
 }
 
 describe.each(testDialects())('notification delivery (%s)', (dialect) => {
@@ -423,7 +379,7 @@ describe.each(testDialects())('notification delivery (%s)', (dialect) => {
     const mail = smtp.mails[before]!;
     expect(mail.to).toEqual(['carol@example.com']);
     expect(mail.from).toBe('registry@quayside.test');
-    expect(subjectOf(mail.raw)).toBe(`New content pushed to ${repo}`);
+    expect(mailSubject(mail.raw)).toBe(`New content pushed to ${repo}`);
     const body = decodedMail(mail.raw);
     expect(body).toContain('Tags updated: latest, foo');
     expect(body).toContain(`http://registry.example.com/repository/${repo}`);
