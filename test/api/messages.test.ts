@@ -104,23 +104,3 @@ describe.each(testDialects())('global messages (%s)', (dialect) => {
     expect(await listMessages(registry.ctx.db)).toHaveLength(before);
   });
 });
-
-describe('global messages without FEATURE_SUPER_USERS', () => {
-  let registry: TestRegistry;
-
-  beforeAll(async () => {
-    registry = await startTestRegistry({ overrides: { SUPER_USERS: ['root'], FEATURE_SUPER_USERS: false } });
-    await registry.createUser('root', 'root-password');
-  });
-  afterAll(async () => {
-    await registry?.close();
-  });
-
-  it('still lists messages, but creating and deleting them is not found (404)', async () => {
-    const root = await sessionClient(registry, 'root');
-    expectStatus(await root.get('/api/v1/messages'), 200);
-    expectApiError(await root.post('/api/v1/messages', { message: NOTICE }), 404);
-    expectApiError(await root.delete('/api/v1/message/00000000-0000-0000-0000-000000000000'), 404);
-    expect(await listMessages(registry.ctx.db)).toEqual([]);
-  });
-});

@@ -73,21 +73,3 @@ describe.each(testDialects())('registry size (%s)', (dialect) => {
     expectStatus(await root.get('/api/v1/superuser/registrysizes/'), 404);
   });
 });
-
-describe('registry size without FEATURE_SUPER_USERS', () => {
-  let registry: TestRegistry;
-
-  beforeAll(async () => {
-    registry = await startTestRegistry({ overrides: { SUPER_USERS: ['root'], FEATURE_SUPER_USERS: false } });
-    await registry.createUser('root', 'root-password');
-  });
-  afterAll(async () => {
-    await registry?.close();
-  });
-
-  it('answers 404', async () => {
-    const root = await sessionClient(registry, 'root');
-    expectApiError(await root.get(PATH), 404);
-    expectApiError(await root.post(PATH), 404);
-  });
-});

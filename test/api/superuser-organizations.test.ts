@@ -256,20 +256,3 @@ describe.each(testDialects())('superuser organization management (%s)', (dialect
     });
   });
 });
-
-describe('superuser organization management without FEATURE_SUPER_USERS', () => {
-  let registry: TestRegistry;
-
-  beforeAll(async () => {
-    registry = await startTestRegistry({ overrides: { SUPER_USERS: ['root'], FEATURE_SUPER_USERS: false } });
-    await registry.createUser('root', 'root-password');
-  });
-  afterAll(async () => {
-    await registry?.close();
-  });
-
-  it('answers 404', async () => {
-    const root = await sessionClient(registry, 'root');
-    expectApiError(await root.get('/api/v1/superuser/organizations/'), 404);
-  });
-});
