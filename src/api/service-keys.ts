@@ -1,8 +1,6 @@
 import { Type as T } from '@sinclair/typebox';
-import { isSuperuserAccount } from '../auth/credentials.js';
 import type { AppContext } from '../context.js';
 import { Invalid, NotFound } from '../errors.js';
-import { avatarView } from '../model/avatars.js';
 import { nowMs } from '../model/clock.js';
 import { findNamespaceById } from '../model/namespaces.js';
 import { formatHttpDate } from '../model/quay-date.js';
@@ -20,6 +18,7 @@ import {
 } from '../model/service-keys.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { superuserReading, superuserWriting } from './superuser-access.js';
+import { managedUserView } from './superuser-user-view.js';
 import { logApiAction } from './usage-log.js';
 
 /**
@@ -60,16 +59,7 @@ async function approverView(ctx: AppContext, approverId: number | null) {
   if (approverId === null) return null;
   const user = await findNamespaceById(ctx.db, approverId);
   if (!user || user.deleted_at !== null) return null;
-  return {
-    kind: 'user',
-    name: user.name,
-    username: user.name,
-    email: user.email,
-    verified: true,
-    avatar: avatarView(user.name, user.email, 'user'),
-    super_user: await isSuperuserAccount(ctx, user),
-    enabled: user.enabled === 1,
-  };
+  return managedUserView(ctx, user);
 }
 
 async function keyView(ctx: AppContext, key: ServiceKey) {

@@ -3,7 +3,6 @@ import { isSuperuserAccount } from '../auth/credentials.js';
 import { randomText, UPPER_CASE_LETTERS_AND_DIGITS } from '../auth/random-text.js';
 import type { AppContext } from '../context.js';
 import { Invalid, NotFound } from '../errors.js';
-import { avatarView } from '../model/avatars.js';
 import type { Namespace } from '../model/namespaces.js';
 import { listNamespacesPage } from '../model/superuser-namespaces.js';
 import {
@@ -17,6 +16,7 @@ import {
 } from '../model/users.js';
 import { namePageQuery, namePageRequest, withNextPage } from './name-paging.js';
 import type { ApiRouter } from './router.js';
+import { managedUserView } from './superuser-user-view.js';
 import { superuserReading, superuserWriting } from './superuser-access.js';
 import { logApiAction } from './usage-log.js';
 
@@ -35,20 +35,6 @@ const GENERATED_PASSWORD_LENGTH = 32;
 
 function generatePassword(): string {
   return randomText(GENERATED_PASSWORD_LENGTH, UPPER_CASE_LETTERS_AND_DIGITS);
-}
-
-/** Quay's superuser view of a user account. */
-async function managedUserView(ctx: AppContext, user: Namespace) {
-  return {
-    kind: 'user',
-    name: user.name,
-    username: user.name,
-    email: user.email,
-    verified: true,
-    avatar: avatarView(user.name, user.email, 'user'),
-    super_user: await isSuperuserAccount(ctx, user),
-    enabled: user.enabled === 1,
-  };
 }
 
 async function managedUser(ctx: AppContext, username: string): Promise<Namespace> {
