@@ -5,8 +5,7 @@ import { ANONYMOUS, type Actor } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { Denied, Unauthorized } from '../errors.js';
 import { findSession, type UserSession } from '../model/sessions.js';
-import { countAuthentication } from '../metrics/registry.js';
-import { countedAuthentication } from '../registry/authenticate.js';
+import { countAuthentication, countedAuthentication } from '../metrics/registry.js';
 
 /** The session cookie of the web UI and the API. */
 export const SESSION_COOKIE = 'quayside_session';

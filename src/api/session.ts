@@ -9,7 +9,7 @@ import { federatedIdentOf, LDAP_SERVICE } from '../model/federated-logins.js';
 import { createSession, deleteSession, refreshSessionLogin, type UserSession } from '../model/sessions.js';
 import { findUser, findUserById, parseDurationSeconds } from '../model/users.js';
 import { loggedUserAgent } from '../model/user-agent.js';
-import { countedAuthentication } from '../registry/authenticate.js';
+import { countedAuthentication } from '../metrics/registry.js';
 import { NEXT_CSRF_HEADER } from './authenticate.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';

@@ -28,3 +28,19 @@ export type AuthKindLabel = 'basic' | 'credentials' | 'oauth' | 'cookie' | 'sign
 export function countAuthentication(metrics: Metrics, kind: AuthKindLabel, success: boolean): void {
   metrics.authenticationAttempts.inc({ auth_kind: kind, success: success ? 'True' : 'False' });
 }
+
+/** Runs one credential check and counts it in quay_authentication_attempts_total. */
+export async function countedAuthentication<T>(
+  holder: { metrics: Metrics },
+  kind: AuthKindLabel,
+  check: () => Promise<T>,
+): Promise<T> {
+  try {
+    const result = await check();
+    countAuthentication(holder.metrics, kind, true);
+    return result;
+  } catch (err) {
+    countAuthentication(holder.metrics, kind, false);
+    throw err;
+  }
+}

@@ -3,24 +3,8 @@ import { authenticateBasic, parseBasicAuthorization } from '../auth/credentials.
 import { ANONYMOUS, type Actor } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { Unauthorized } from '../errors.js';
-import { type AuthKindLabel, countAuthentication } from '../metrics/registry.js';
+import { countAuthentication, countedAuthentication } from '../metrics/registry.js';
 import { registryService } from '../net/public-host.js';
-
-/** Runs one credential check and counts it in quay_authentication_attempts_total. */
-export async function countedAuthentication<T>(
-  ctx: Pick<AppContext, 'metrics'>,
-  kind: AuthKindLabel,
-  check: () => Promise<T>,
-): Promise<T> {
-  try {
-    const result = await check();
-    countAuthentication(ctx.metrics, kind, true);
-    return result;
-  } catch (err) {
-    countAuthentication(ctx.metrics, kind, false);
-    throw err;
-  }
-}
 
 /** Who is calling: a registry bearer token, HTTP basic credentials, or nobody. Bad credentials throw. */
 export async function authenticateRegistryRequest(ctx: AppContext, request: FastifyRequest): Promise<Actor> {

@@ -6,7 +6,7 @@ import { type CatalogScope, parseScopeParams, type RepositoryScope, type TokenSc
 import type { AppContext } from '../context.js';
 import { Unauthorized } from '../errors.js';
 import { parseRepositoryPath } from '../model/repositories.js';
-import { countedAuthentication } from './authenticate.js';
+import { countedAuthentication } from '../metrics/registry.js';
 import { sendOciError, toOciError } from './errors.js';
 import { registryService } from '../net/public-host.js';
 
