@@ -1,5 +1,5 @@
 import { Type as T } from '@sinclair/typebox';
-import { isSuperuserAccount } from '../auth/credentials.js';
+import { authorizeManagedAccount } from '../auth/authorize.js';
 import { randomText, UPPER_CASE_LETTERS_AND_DIGITS } from '../auth/random-text.js';
 import type { AppContext } from '../context.js';
 import { Invalid, NotFound } from '../errors.js';
@@ -127,8 +127,7 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
       const { ctx, body } = call;
       const superuser = (await superuserWriting(call)).name;
       const user = await managedUser(ctx, call.params['username'] ?? '');
-      // As in Quay: superusers are managed through configuration, not by each other.
-      if (await isSuperuserAccount(ctx, user)) throw new Invalid('input', 'superuser accounts cannot be changed here');
+      await authorizeManagedAccount(ctx, user, 'superuser accounts cannot be changed here');
       if (body.superuser !== undefined) {
         throw new Invalid('input', 'superusers are set in config.yaml (SUPER_USERS) or with `quayside user create --superuser`');
       }
@@ -177,7 +176,7 @@ export function registerSuperuserUserRoutes(router: ApiRouter): void {
     async handler(call) {
       await superuserWriting(call);
       const user = await managedUser(call.ctx, call.params['username'] ?? '');
-      if (await isSuperuserAccount(call.ctx, user)) throw new Invalid('input', 'superuser accounts cannot be deleted');
+      await authorizeManagedAccount(call.ctx, user, 'superuser accounts cannot be deleted');
       await deleteUserAccount(call.ctx.db, user.id);
       await logApiAction(call, { kind: 'user_delete', namespaceId: user.id, metadata: { username: user.name } });
       return undefined;

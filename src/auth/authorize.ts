@@ -418,16 +418,25 @@ export function authorizeSuperuser(actor: Identity): Extract<Principal, { kind: 
 }
 
 /**
- * Whether a superuser may take ownership of namespace `name` (Quay's SuperUserTakeOwnership):
- * organizations and ordinary user accounts, never another superuser's account (bad input, as in
- * Quay). The caller must already have passed authorizeSuperuser.
+ * The account a superuser-API write acts on (change, delete, take ownership): never another
+ * superuser's account, which configuration manages (bad input, as in Quay). The caller must
+ * already have passed authorizeSuperuser.
  */
+export async function authorizeManagedAccount(
+  deps: AuthorizeDeps & { directory?: UserDirectory | undefined },
+  user: Namespace,
+  refusal: string,
+): Promise<void> {
+  if (await isSuperuserAccount(deps, user)) throw new Invalid('input', refusal);
+}
+
+/** authorizeManagedAccount for taking ownership of namespace `name` (an organization passes). */
 export async function authorizeOwnershipTarget(
   deps: AuthorizeDeps & { directory?: UserDirectory | undefined },
   name: string,
 ): Promise<void> {
   const user = await findUser(deps.db, name);
-  if (user && (await isSuperuserAccount(deps, user))) throw new Invalid('input', 'Cannot take ownership of a superuser');
+  if (user) await authorizeManagedAccount(deps, user, 'Cannot take ownership of a superuser');
 }
 
 /**
