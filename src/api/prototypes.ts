@@ -1,3 +1,4 @@
+import { performerName } from '../auth/principal.js';
 import { Type as T } from '@sinclair/typebox';
 import { authorizeOrganization } from '../auth/authorize.js';
 import type { Namespace } from '../model/namespaces.js';
@@ -11,7 +12,7 @@ import {
   updatePrototypeRole,
 } from '../model/prototypes.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { logApiAction, performerName } from './usage-log.js';
+import { logApiAction } from './usage-log.js';
 import { teamEntityView, userEntityView } from './views.js';
 
 /**

@@ -1,3 +1,4 @@
+import { performerId } from '../auth/principal.js';
 import { type Static, Type as T } from '@sinclair/typebox';
 import {
   apiRepositoryListScope,
@@ -35,7 +36,7 @@ import {
 import { isStarred } from '../model/stars.js';
 import { encodePageToken, invalidPageToken, pageTokenFields } from './page-token.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { logApiAction, performerId } from './usage-log.js';
+import { logApiAction } from './usage-log.js';
 
 /**
  * Quay's repository resource (endpoints/api/repository.py): list, create, get, update the

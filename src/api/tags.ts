@@ -1,3 +1,4 @@
+import { performerName } from '../auth/principal.js';
 import { type Static, Type as T } from '@sinclair/typebox';
 import { authorizeRepositoryContentChange, authorizeRepositoryRole } from '../auth/authorize.js';
 import { Invalid, NotFound } from '../errors.js';
@@ -19,7 +20,7 @@ import { changeTagExpiration, deleteTag, findLiveTag, validateTagName } from '..
 import { parseDurationSeconds } from '../model/users.js';
 import { repositoryParam } from './repositories.js';
 import type { ApiCall, ApiRouter } from './router.js';
-import { logApiAction, performerName } from './usage-log.js';
+import { logApiAction } from './usage-log.js';
 
 /**
  * Quay's tag resource (endpoints/api/tag.py): the tag history with paging and filters, creating,

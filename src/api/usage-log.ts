@@ -1,16 +1,6 @@
-import type { Principal } from '../auth/principal.js';
+import { performerId } from '../auth/principal.js';
 import type { LogKind } from '../model/usage-logs.js';
 import type { ApiCall } from './router.js';
-
-/** The performer column of a usage-log entry: the acting user or robot, none for anonymous callers. */
-export function performerId(principal: Principal): number | null {
-  return principal.kind === 'anonymous' ? null : principal.id;
-}
-
-/** The caller's name, which Quay writes into many entries' metadata (`username`); null for anonymous callers. */
-export function performerName(principal: Principal): string | null {
-  return principal.kind === 'anonymous' ? null : principal.name;
-}
 
 interface ApiLogEntry {
   kind: LogKind;

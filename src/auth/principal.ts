@@ -47,3 +47,13 @@ export interface Actor extends Identity {
 export function principalName(principal: Principal): string {
   return principal.kind === 'anonymous' ? '(anonymous)' : principal.name;
 }
+
+/** The performer of a usage-log entry: the acting user or robot, none for anonymous callers. */
+export function performerId(principal: Principal): number | null {
+  return principal.kind === 'anonymous' ? null : principal.id;
+}
+
+/** The caller's name, which Quay writes into many log entries' metadata; null for anonymous callers. */
+export function performerName(principal: Principal): string | null {
+  return principal.kind === 'anonymous' ? null : principal.name;
+}

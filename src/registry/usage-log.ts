@@ -1,3 +1,4 @@
+import { performerId, performerName } from '../auth/principal.js';
 import type { LogKind, UsageLogInput } from '../model/usage-logs.js';
 import type { RepositoryWithNamespace } from '../model/repositories.js';
 import { loggedUserAgent } from '../model/user-agent.js';
@@ -19,12 +20,13 @@ export function registryLogEntry(
   if (userAgent) metadata['user-agent'] = userAgent;
   Object.assign(metadata, fields);
   const { principal } = call.actor;
-  if (principal.kind !== 'anonymous') metadata['username'] = principal.name;
+  const username = performerName(principal);
+  if (username !== null) metadata['username'] = username;
   if (principal.kind === 'robot') metadata['is_robot'] = true;
   return {
     kind,
     namespaceId: repo.namespace_id,
-    performerId: principal.kind === 'anonymous' ? null : principal.id,
+    performerId: performerId(principal),
     repositoryId: repo.id,
     ip: call.request.ip,
     metadata,
