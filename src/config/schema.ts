@@ -40,6 +40,40 @@ const FeatureFlags = {
   FEATURE_REPO_MIRROR: T.Boolean({ default: false }),
   /** Users and organizations may change their time-machine window (tag_expiration_s); when off it is ignored, as in Quay. */
   FEATURE_CHANGE_TAG_EXPIRATION: T.Boolean({ default: true }),
+  /** The gc worker: tags past the time machine, then unreferenced manifests and blobs. */
+  FEATURE_GARBAGE_COLLECTION: T.Boolean({ default: true }),
+  /** The namespacegc worker: purges deleted users and organizations. */
+  FEATURE_NAMESPACE_GARBAGE_COLLECTION: T.Boolean({ default: true }),
+  /** The repositorygc worker: purges deleted repositories. */
+  FEATURE_REPOSITORY_GARBAGE_COLLECTION: T.Boolean({ default: true }),
+  /** Storage quotas per organization and user (off by default, as in Quay). */
+  FEATURE_QUOTA_MANAGEMENT: T.Boolean({ default: false }),
+  /** Superusers may create and change quotas through the API. */
+  FEATURE_EDIT_QUOTA: T.Boolean({ default: true }),
+  /** Pushes are checked against the namespace's reject limit. */
+  FEATURE_VERIFY_QUOTA: T.Boolean({ default: true }),
+  /** quota_warning / quota_error notifications when a namespace crosses a limit. */
+  FEATURE_QUOTA_NOTIFICATIONS: T.Boolean({ default: false }),
+};
+
+/** Workers: garbage collection, quotas and housekeeping (Quay's keys and defaults). */
+const WorkerKeys = {
+  /** Seconds between runs of the gc worker. */
+  GARBAGE_COLLECTION_FREQUENCY: T.Integer({ minimum: 1, default: 30 }),
+  /** Seconds a deleted namespace waits before the namespacegc worker purges it. */
+  NAMESPACE_GC_GRACE_PERIOD_SECONDS: T.Integer({ minimum: 0, default: 0 }),
+  /** Upload sessions untouched this long are removed with their stored parts (Quay: 2 days). */
+  BLOBUPLOAD_DELETION_DATE_THRESHOLD: T.Integer({ minimum: 60, default: 172_800 }),
+  /** Reject limit for namespaces without a quota of their own; 0 means none. */
+  DEFAULT_SYSTEM_REJECT_QUOTA_BYTES: T.Integer({ minimum: 0, default: 0 }),
+  /** Compute sizes of namespaces that have none recorded yet. */
+  QUOTA_BACKFILL: T.Boolean({ default: true }),
+  /** Seconds after a worker starts before it backfills sizes never computed (Quay's default). */
+  QUOTA_TOTAL_DELAY_SECONDS: T.Integer({ minimum: 0, default: 1800 }),
+  /** /health/instance fails below this percentage of free disk in the data directory. */
+  DISKSPACE_HEALTH_THRESHOLD: T.Number({ minimum: 0, maximum: 100, default: 1 }),
+  /** /health/warning reports below this percentage of free disk. */
+  DISKSPACE_HEALTH_WARNING_THRESHOLD: T.Number({ minimum: 0, maximum: 100, default: 10 }),
 };
 
 /** Outgoing e-mail (Quay's MAIL_* keys), used when FEATURE_MAILING is on. */
@@ -165,6 +199,7 @@ export const ConfigSchema = T.Object(
      */
     SSRF_ALLOWED_HOSTS: T.Array(T.String({ minLength: 1 }), { default: [] }),
 
+    ...WorkerKeys,
     ...FeatureFlags,
   },
   { additionalProperties: true },

@@ -7,6 +7,7 @@ import * as loginBackoff from './migrations/004_login_backoff.js';
 import * as apiContent from './migrations/005_api_content.js';
 import * as logExport from './migrations/006_log_export.js';
 import * as tagIndexes from './migrations/007_tag_indexes.js';
+import * as queueNames from './migrations/008_queue_names.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, types: ReturnType<typeof columnTypes>): Promise<void>;
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '005_api_content': apiContent,
   '006_log_export': logExport,
   '007_tag_indexes': tagIndexes,
+  '008_queue_names': queueNames,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -81,7 +81,7 @@ export async function createNamespace(db: Kysely<Database>, input: NewNamespace)
 /**
  * The step every account deletion shares, as in Quay: the namespace is renamed to
  * `deleted~<its uuid>` (no valid name can equal it, so the name is free again at once), disabled
- * and marked deleted, its e-mail address is released, and a namespace_gc item is queued to remove
+ * and marked deleted, its e-mail address is released, and a namespacegc item is queued to remove
  * its repositories and the row itself. Run it in the deleting transaction, beside the removal of
  * whatever else lets the account act.
  */
@@ -91,5 +91,5 @@ export async function markNamespaceDeleted(trx: Kysely<Database>, namespace: Nam
     .set({ name: `deleted~${namespace.uuid}`, email: null, password_hash: null, enabled: 0, deleted_at: nowMs() })
     .where('id', '=', namespace.id)
     .execute();
-  await enqueue(trx, 'namespace_gc', { namespace_id: namespace.id, original_name: namespace.name });
+  await enqueue(trx, 'namespacegc', { namespace_id: namespace.id, original_name: namespace.name });
 }

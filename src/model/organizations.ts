@@ -112,7 +112,7 @@ export async function updateOrganization(
 
 /**
  * Marks an organization deleted, as Quay does: it is renamed and disabled at once (its name is free
- * again), its teams, robots and OAuth applications are removed, and the namespace_gc queue gets the
+ * again), its teams, robots and OAuth applications are removed, and the namespacegc queue gets the
  * slow part (repositories and their content).
  */
 export async function markOrganizationForDeletion(db: Kysely<Database>, organization: Namespace): Promise<void> {

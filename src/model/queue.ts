@@ -13,8 +13,18 @@ import { nowMs } from './clock.js';
  * two claims never share a token. The workers that consume each queue live under src/workers/.
  */
 
-/** Queue names, as the workers know them. */
-export type QueueName = 'namespace_gc' | 'repository_gc' | 'notification' | 'exportactionlogs';
+/** Quay's queue names (its *_QUEUE_NAME defaults), so operators read the same names in metrics. */
+export const QUEUE_NAMES = [
+  'namespacegc',
+  'repositorygc',
+  'notification',
+  'exportactionlogs',
+  'imagestoragereplication',
+  'secscanv4',
+  'chunk_cleanup',
+  'quotatotal',
+] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface EnqueueOptions {
   /** Do not hand the item out before this delay has passed. */

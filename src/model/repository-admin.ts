@@ -8,7 +8,7 @@ import { parseRepositoryPath, type RepositoryWithNamespace } from './repositorie
 
 /**
  * Repository administration for the REST API: the live tags of a repository's view, description,
- * visibility and state changes, and deletion (mark, rename, hand over to the repository_gc worker).
+ * visibility and state changes, and deletion (mark, rename, hand over to the repositorygc worker).
  */
 
 /** The states an administrator may put a repository in (deletion has its own operation). */
@@ -106,7 +106,7 @@ export function deletedRepositoryName(name: string, repositoryId: number): strin
 
 /**
  * Deletes a repository as far as clients can tell: it leaves every lookup and listing at once and
- * frees its name for reuse; the repository_gc worker removes its content later.
+ * frees its name for reuse; the repositorygc worker removes its content later.
  */
 export async function markRepositoryForDeletion(db: Kysely<Database>, repo: RepositoryWithNamespace): Promise<void> {
   await db.transaction().execute(async (trx) => {
@@ -118,7 +118,7 @@ export async function markRepositoryForDeletion(db: Kysely<Database>, repo: Repo
       .executeTakeFirst();
     // A concurrent delete got there first and has queued the clean-up.
     if (Number(result.numUpdatedRows) === 0) return;
-    await enqueue(trx, 'repository_gc', {
+    await enqueue(trx, 'repositorygc', {
       repository_id: repo.id,
       namespace: repo.namespace_name,
       original_name: repo.name,

@@ -368,7 +368,7 @@ export async function soleAdministratorOf(db: Kysely<Database>, userId: number):
 
 /**
  * Deletes a user account, as Quay does: in one transaction the namespace is marked deleted (see
- * markNamespaceDeleted: renamed, disabled, e-mail released, queued for namespace_gc) and its
+ * markNamespaceDeleted: renamed, disabled, e-mail released, queued for namespacegc) and its
  * sessions, tokens, team memberships, permissions, external logins and robots go. Refused while
  * the user is the only administrator of an organization.
  */

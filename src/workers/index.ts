@@ -3,20 +3,56 @@ import { startLogExportWorker } from './export-logs.js';
 import { startNotificationWorker } from './notifications.js';
 import { startTeamSyncWorker } from './team-sync.js';
 
-/** The background workers one process runs (in-process on the embedded profile). */
-export interface BackgroundWorkers {
+/** A running worker; stop() finishes or releases the work in hand. */
+export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-export function startBackgroundWorkers(ctx: AppContext): BackgroundWorkers {
-  const teamSync = startTeamSyncWorker(ctx);
-  const logExport = startLogExportWorker(ctx);
-  const notifications = startNotificationWorker(ctx);
+/**
+ * One kind of background work, by the name `quayside worker --only` takes. start() returns
+ * undefined when the configuration turns the worker off (its FEATURE_* flag, say).
+ */
+export interface WorkerDefinition {
+  name: string;
+  description: string;
+  start(ctx: AppContext): RunningWorker | undefined;
+}
+
+/** Every worker, in start order. */
+export const WORKERS: readonly WorkerDefinition[] = [
+  { name: 'teamsync', description: 'syncs teams bound to LDAP groups', start: (ctx) => startTeamSyncWorker(ctx) },
+  { name: 'exportactionlogs', description: 'exports usage logs to storage', start: (ctx) => startLogExportWorker(ctx) },
+  { name: 'notification', description: 'delivers repository notifications', start: (ctx) => startNotificationWorker(ctx) },
+];
+
+export const WORKER_NAMES: readonly string[] = WORKERS.map((w) => w.name);
+
+/** The background workers one process runs. */
+export interface BackgroundWorkers {
+  /** Names of the workers that started (enabled by configuration and selected). */
+  readonly running: readonly string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the selected workers (all when `only` is absent). Throws on an unknown name, so a typo
+ * in `--only` fails at start instead of silently running nothing.
+ */
+export function startBackgroundWorkers(ctx: AppContext, only?: readonly string[]): BackgroundWorkers {
+  const unknown = (only ?? []).filter((name) => !WORKER_NAMES.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`unknown worker ${unknown.map((n) => `"${n}"`).join(', ')}; known: ${WORKER_NAMES.join(', ')}`);
+  }
+  const started: Array<{ name: string; worker: RunningWorker }> = [];
+  for (const definition of WORKERS) {
+    if (only && !only.includes(definition.name)) continue;
+    const worker = definition.start(ctx);
+    if (worker) started.push({ name: definition.name, worker });
+  }
   return {
+    running: started.map((s) => s.name),
     async stop() {
-      await teamSync?.stop();
-      await logExport?.stop();
-      await notifications.stop();
+      await Promise.all(started.map((s) => s.worker.stop()));
     },
   };
 }

@@ -334,7 +334,7 @@ describe.each(testDialects())('organizations API (%s)', (dialect) => {
       const queued = await registry.ctx.db
         .selectFrom('queue_item')
         .selectAll()
-        .where('queue_name', '=', 'namespace_gc')
+        .where('queue_name', '=', 'namespacegc')
         .execute();
       expect(queued.map((q) => JSON.parse(q.body))).toContainEqual({ namespace_id: id, original_name: 'doomed' });
 

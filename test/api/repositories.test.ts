@@ -618,7 +618,7 @@ describe.each(testDialects())('repository API (%s)', (dialect) => {
       const queued = await registry.ctx.db
         .selectFrom('queue_item')
         .select('body')
-        .where('queue_name', '=', 'repository_gc')
+        .where('queue_name', '=', 'repositorygc')
         .execute();
       expect(queued.map((q) => JSON.parse(q.body).repository_id)).toContain(row.id);
 

@@ -189,7 +189,7 @@ describe.each(testDialects())('superuser organization management (%s)', (dialect
       const queued = await registry.ctx.db
         .selectFrom('queue_item')
         .select('body')
-        .where('queue_name', '=', 'namespace_gc')
+        .where('queue_name', '=', 'namespacegc')
         .execute();
       expect(queued.map((q) => JSON.parse(q.body).namespace_id)).toContain(organization.id);
       const entries = (await logEntries(registry, 'org_delete')).filter((e) => e.account_id === organization.id);

@@ -269,7 +269,7 @@ describe.each(testDialects())('superuser user management (%s)', (dialect) => {
       const after = await findNamespaceById(registry.ctx.db, row!.id);
       expect(after).toMatchObject({ enabled: 0 });
       expect(after!.name).toMatch(/^deleted~/);
-      const queued = await registry.ctx.db.selectFrom('queue_item').select('body').where('queue_name', '=', 'namespace_gc').execute();
+      const queued = await registry.ctx.db.selectFrom('queue_item').select('body').where('queue_name', '=', 'namespacegc').execute();
       expect(queued.map((q) => JSON.parse(q.body).namespace_id)).toContain(row!.id);
       expectStatus(await root.get('/api/v1/superuser/users/gone'), 404);
       const listed = (await root.get('/api/v1/superuser/users/')).body.users.map((u: { username: string }) => u.username);

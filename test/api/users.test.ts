@@ -262,7 +262,7 @@ describe.each(testDialects())('user accounts API (%s)', (dialect) => {
       const queued = await registry.ctx.db
         .selectFrom('queue_item')
         .select('body')
-        .where('queue_name', '=', 'namespace_gc')
+        .where('queue_name', '=', 'namespacegc')
         .execute();
       expect(queued.map((q) => JSON.parse(q.body).namespace_id)).toContain(erinRow!.id);
       const tokens = await registry.ctx.db.selectFrom('app_token').select('id').where('user_id', '=', erinRow!.id).execute();
