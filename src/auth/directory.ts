@@ -9,5 +9,7 @@ export interface UserDirectory {
   verifyAndLink(username: string, password: string): Promise<Namespace>;
   /** Whether the user's directory entry marks them as a superuser (LDAP_SUPERUSER_FILTER). */
   isSuperuser?(user: Namespace): Promise<boolean>;
+  /** Resolves when the directory can be reached with the configured credentials; throws why not. */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }

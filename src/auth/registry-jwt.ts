@@ -190,6 +190,8 @@ export async function createRegistryTokens(deps: RegistryTokenDeps): Promise<Reg
   renewal.unref();
 
   return {
+    keyId: key.kid,
+
     async issue(identity: Identity, access: AccessGrant[], audience: string): Promise<string> {
       const { principal } = identity;
       const context = await signedContext(deps.db, principal);

@@ -1,10 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
+import { freePort } from './free-port.js';
 
 /**
  * A real OpenLDAP slapd for the LDAP tests: started on 127.0.0.1 (plain ldap:// and ldaps:// with a
@@ -86,17 +86,6 @@ export function slapdAvailable(): boolean {
   }
   console.warn('slapd not found (apt-get install slapd ldap-utils): SKIPPING the LDAP tests');
   return false;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function makeCertificate(dir: string): { cert: string; key: string } {

@@ -102,6 +102,11 @@ export class LdapDirectory implements UserDirectory {
     return findOrCreateAccount(this.db, this.config, user, mayCreate);
   }
 
+  /** Binds as LDAP_ADMIN_DN and unbinds: the health checks' "auth" probe. */
+  async ping(): Promise<void> {
+    await this.connector.asAdmin(async () => undefined);
+  }
+
   async close(): Promise<void> {
     // Connections are per operation; nothing stays open.
   }
