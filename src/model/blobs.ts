@@ -1,9 +1,11 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { onPostgres } from '../db/dialect-of.js';
 import type { Database } from '../db/tables.js';
 import { NotFound } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { Storage } from '../storage/storage.js';
 import { nowMs } from './clock.js';
+import { isForeignKeyViolation } from './gc/row-locks.js';
 import { type RepositoryRef, type RepositoryWithNamespace, repositoryQuery } from './repositories.js';
 
 export interface BlobRecord {
@@ -60,29 +62,60 @@ export async function findBlob(db: Db, digest: string): Promise<BlobRecord | und
   return db.selectFrom('blob').select(['id', 'digest', 'size']).where('digest', '=', digest).executeTakeFirst();
 }
 
-/** Records a blob committed to `location` (idempotent) and returns its row. */
-export async function recordBlob(db: Db, digest: string, size: number, location: string): Promise<BlobRecord> {
-  await db
-    .insertInto('blob')
-    .values({ digest, size, created_at: nowMs() })
-    .onConflict((oc) => oc.column('digest').doNothing())
-    .execute();
-  const blob = await db
+/**
+ * Records a blob committed to `location` (idempotent) and returns its row, share-locked on
+ * PostgreSQL until the transaction ends, so garbage collection cannot delete it meanwhile (see
+ * docs/garbage-collection.md). On SQLite the insert, the transaction's first statement, already
+ * holds the database's writer lock. Run it inside a transaction.
+ */
+export async function recordBlob(trx: Transaction<Database>, digest: string, size: number, location: string): Promise<BlobRecord> {
+  // GC may delete the row between our insert and our lock: then the row is simply inserted again.
+  for (let attempt = 0; ; attempt++) {
+    await trx
+      .insertInto('blob')
+      .values({ digest, size, created_at: nowMs() })
+      .onConflict((oc) => oc.column('digest').doNothing())
+      .execute();
+    let query = trx.selectFrom('blob').select(['id', 'digest', 'size']).where('digest', '=', digest);
+    if (onPostgres(trx)) query = query.forShare();
+    const blob = await query.executeTakeFirst();
+    if (blob) {
+      await trx
+        .insertInto('blob_placement')
+        .values({ blob_id: blob.id, location })
+        .onConflict((oc) => oc.columns(['blob_id', 'location']).doNothing())
+        .execute();
+      return blob;
+    }
+    if (attempt >= 2) throw new Error(`blob ${digest} keeps disappearing while it is recorded`);
+  }
+}
+
+/**
+ * Of `blobIds`, those the repository still holds (the blob row exists and a live link to it),
+ * share-locked on PostgreSQL until the transaction ends: a manifest may reference them, and GC
+ * (which locks a blob FOR UPDATE before deleting it) cannot take them away before the commit.
+ */
+export async function lockHeldBlobs(trx: Transaction<Database>, repositoryId: number, blobIds: readonly number[]): Promise<Set<number>> {
+  if (blobIds.length === 0) return new Set();
+  const now = nowMs();
+  let query = trx
     .selectFrom('blob')
-    .select(['id', 'digest', 'size'])
-    .where('digest', '=', digest)
-    .executeTakeFirstOrThrow();
-  await db
-    .insertInto('blob_placement')
-    .values({ blob_id: blob.id, location })
-    .onConflict((oc) => oc.columns(['blob_id', 'location']).doNothing())
-    .execute();
-  return blob;
+    .innerJoin('repository_blob', 'repository_blob.blob_id', 'blob.id')
+    .select('blob.id')
+    .where('blob.id', 'in', [...new Set(blobIds)])
+    .where('repository_blob.repository_id', '=', repositoryId)
+    .where((eb) => eb.or([eb('repository_blob.expires_at', 'is', null), eb('repository_blob.expires_at', '>', now)]));
+  if (onPostgres(trx)) query = query.forShare('blob');
+  const rows = await query.execute();
+  return new Set(rows.map((r) => r.id));
 }
 
 /**
  * Links a blob to a repository until `expiresAt` (a push in progress) or for good (expiresAt null,
- * once a manifest references it). A permanent link is never turned back into an expiring one.
+ * once a manifest references it). A permanent link is never turned back into an expiring one. The
+ * hold of the latest upload or mount survives in hold_until while the link is permanent: garbage
+ * collection honours it if it drops the link because the manifests using the blob went.
  */
 export async function linkBlobToRepository(
   db: Db,
@@ -90,18 +123,28 @@ export async function linkBlobToRepository(
   blobId: number,
   expiresAt: number | null,
 ): Promise<void> {
-  await db
-    .insertInto('repository_blob')
-    .values({ repository_id: repositoryId, blob_id: blobId, expires_at: expiresAt })
-    .onConflict((oc) =>
-      oc.columns(['repository_id', 'blob_id']).doUpdateSet({
-        expires_at:
+  const current = sql.ref('repository_blob.expires_at');
+  const offered = sql.ref('excluded.expires_at');
+  try {
+    await db
+      .insertInto('repository_blob')
+      .values({ repository_id: repositoryId, blob_id: blobId, expires_at: expiresAt })
+      .onConflict((oc) =>
+        oc.columns(['repository_id', 'blob_id']).doUpdateSet(
           expiresAt === null
-            ? null
-            : sql<number | null>`case when ${sql.ref('repository_blob.expires_at')} is null then null else ${sql.ref('excluded.expires_at')} end`,
-      }),
-    )
-    .execute();
+            ? { expires_at: null, hold_until: sql<number | null>`coalesce(${current}, ${sql.ref('repository_blob.hold_until')})` }
+            : {
+                expires_at: sql<number | null>`case when ${current} is null then null else ${offered} end`,
+                hold_until: sql<number | null>`case when ${current} is null then ${offered} else null end`,
+              },
+        ),
+      )
+      .execute();
+  } catch (err) {
+    // A mount (which holds no lock on the blob) raced garbage collection deleting it.
+    if (isForeignKeyViolation(err)) throw new NotFound('blob', 'the blob was garbage collected; upload it again');
+    throw err;
+  }
 }
 
 export async function unlinkBlobFromRepository(db: Db, repositoryId: number, blobId: number): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { onPostgres } from '../db/dialect-of.js';
 import type { Database } from '../db/tables.js';
 import { Invalid, NotFound } from '../errors.js';
 import {
@@ -9,7 +10,7 @@ import {
   parseDigest,
   parseManifest,
 } from '../manifest/index.js';
-import { findRepositoryBlobs, linkBlobToRepository } from './blobs.js';
+import { findRepositoryBlobs, linkBlobToRepository, lockHeldBlobs } from './blobs.js';
 import { nowMs } from './clock.js';
 import { importManifestLabels, labelledTagLifetimeMs } from './labels.js';
 import { type RepositoryRef, type RepositoryWithNamespace, repositoryQuery } from './repositories.js';
@@ -243,7 +244,12 @@ function checkClaimedDigest(reference: string, bytes: Buffer, parsed: ParsedMani
   return actual;
 }
 
-async function childManifestIds(db: Db, repositoryId: number, parsed: ParsedManifest): Promise<number[]> {
+interface ChildManifest {
+  digest: string;
+  id: number;
+}
+
+async function childManifests(db: Db, repositoryId: number, parsed: ParsedManifest): Promise<ChildManifest[]> {
   const wanted = [...new Set(parsed.children.map((c) => c.digest))];
   if (wanted.length === 0) return [];
   const rows = await db
@@ -255,14 +261,32 @@ async function childManifestIds(db: Db, repositoryId: number, parsed: ParsedMani
     .execute();
   const found = new Map(rows.map((r) => [r.digest, r.id]));
   const missing = wanted.find((d) => !found.has(d));
-  if (missing) {
-    throw new Invalid('manifest_blob', `manifest ${missing} referenced by the index is unknown to this repository`, {
-      digest: missing,
-    });
-  }
-  return wanted.map((d) => found.get(d)!);
+  if (missing) throw unknownChild(missing);
+  return wanted.map((d) => ({ digest: d, id: found.get(d)! }));
 }
 
+function unknownChild(digest: string): Invalid {
+  return new Invalid('manifest_blob', `manifest ${digest} referenced by the index is unknown to this repository`, { digest });
+}
+
+/**
+ * Of `childIds`, those still stored (not deleted), share-locked on PostgreSQL until the transaction
+ * ends so garbage collection cannot delete them before the index referencing them commits.
+ */
+async function lockStoredManifests(trx: Transaction<Database>, childIds: readonly number[]): Promise<Set<number>> {
+  if (childIds.length === 0) return new Set();
+  let query = trx.selectFrom('manifest').select('id').where('id', 'in', [...new Set(childIds)]).where('deleted_at', 'is', null);
+  if (onPostgres(trx)) query = query.forShare();
+  const rows = await query.execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * Stores the manifest row, or revives and re-stamps an existing one: every PUT sets pushed_at, which
+ * keeps the manifest from garbage collection for PUSH_TEMP_TAG_EXPIRATION_SEC. The update comes
+ * first: it locks an existing row against GC (and on SQLite takes the writer lock at once); a row
+ * GC deleted meanwhile matches nothing and is inserted again.
+ */
 async function insertManifestRow(
   trx: Transaction<Database>,
   repositoryId: number,
@@ -270,18 +294,15 @@ async function insertManifestRow(
   digest: string,
   bytes: Buffer,
 ): Promise<{ id: number; created: boolean }> {
+  const now = nowMs();
   const existing = await trx
-    .selectFrom('manifest')
-    .select(['id', 'deleted_at'])
+    .updateTable('manifest')
+    .set({ deleted_at: null, pushed_at: now })
     .where('repository_id', '=', repositoryId)
     .where('digest', '=', digest)
+    .returning('id')
     .executeTakeFirst();
-  if (existing) {
-    if (existing.deleted_at !== null) {
-      await trx.updateTable('manifest').set({ deleted_at: null }).where('id', '=', existing.id).execute();
-    }
-    return { id: existing.id, created: false };
-  }
+  if (existing) return { id: existing.id, created: false };
   const row = await trx
     .insertInto('manifest')
     .values({
@@ -294,8 +315,9 @@ async function insertManifestRow(
       size: bytes.length,
       layers_size: parsed.kind === 'image' ? parsed.layersSize : null,
       content: bytes,
-      created_at: nowMs(),
+      created_at: now,
       deleted_at: null,
+      pushed_at: now,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -318,11 +340,18 @@ export async function putManifest(db: Kysely<Database>, input: PutManifestInput)
   if (missingBlob) {
     throw new Invalid('manifest_blob', `blob ${missingBlob} is unknown to this repository`, { digest: missingBlob });
   }
-  const children = await childManifestIds(db, input.repositoryId, parsed);
+  const children = await childManifests(db, input.repositoryId, parsed);
 
   const manifestId = await inTagMoveTransaction(db, async (trx) => {
     const { id: manifestId, created } = await insertManifestRow(trx, input.repositoryId, parsed, digest, input.bytes);
     if (created && input.configLabels) await importManifestLabels(trx, manifestId, input.configLabels);
+    // Checked again under lock: garbage collection may have taken a blob or child since the checks above.
+    const held = await lockHeldBlobs(trx, input.repositoryId, [...blobs.values()].map((b) => b.id));
+    const gone = [...blobs.values()].find((b) => !held.has(b.id));
+    if (gone) throw new Invalid('manifest_blob', `blob ${gone.digest} is unknown to this repository`, { digest: gone.digest });
+    const stored = await lockStoredManifests(trx, children.map((c) => c.id));
+    const goneChild = children.find((c) => !stored.has(c.id));
+    if (goneChild) throw unknownChild(goneChild.digest);
     for (const blob of blobs.values()) {
       await trx
         .insertInto('manifest_blob')
@@ -331,10 +360,10 @@ export async function putManifest(db: Kysely<Database>, input: PutManifestInput)
         .execute();
       await linkBlobToRepository(trx, input.repositoryId, blob.id, null);
     }
-    for (const childId of children) {
+    for (const child of children) {
       await trx
         .insertInto('manifest_child')
-        .values({ manifest_id: manifestId, child_manifest_id: childId })
+        .values({ manifest_id: manifestId, child_manifest_id: child.id })
         .onConflict((oc) => oc.columns(['manifest_id', 'child_manifest_id']).doNothing())
         .execute();
     }

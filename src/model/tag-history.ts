@@ -217,9 +217,9 @@ export async function restoreTag(
     );
   }
   await inTagMoveTransaction(db, async (trx) => {
-    if (manifest.deleted_at !== null) {
-      await trx.updateTable('manifest').set({ deleted_at: null }).where('id', '=', manifest.id).execute();
-    }
+    // Also locks the row against garbage collection, which may have taken it since the check above.
+    const kept = await trx.updateTable('manifest').set({ deleted_at: null }).where('id', '=', manifest.id).returning('id').executeTakeFirst();
+    if (!kept) throw new NotFound('manifest', `manifest ${digest} not found: garbage collection removed it`, { reference: digest });
     const expiresAfterMs = await labelledTagLifetimeMs(trx, manifest.id, isIndexMediaType(manifest.media_type));
     await moveTag(trx, repo.id, name, manifest.id, { expiresAfterMs, reversion: true });
   });

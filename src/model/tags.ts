@@ -1,4 +1,5 @@
-import { type Expression, type ExpressionBuilder, type Kysely, PostgresAdapter, type SqlBool, sql, type Transaction } from 'kysely';
+import { onPostgres } from '../db/dialect-of.js';
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/tables.js';
 import { isUniqueViolation } from '../db/unique-violation.js';
 import { Invalid, NotFound } from '../errors.js';
@@ -50,7 +51,7 @@ export interface TagMove {
  * move ended no longer matches. SQLite runs one write transaction at a time anyway.
  */
 async function lockTagName(trx: Transaction<Database>, repositoryId: number, name: string): Promise<void> {
-  if (trx.getExecutor().adapter instanceof PostgresAdapter) {
+  if (onPostgres(trx)) {
     await sql`select pg_advisory_xact_lock(${repositoryId}, hashtext(${name}))`.execute(trx);
   }
 }

@@ -177,6 +177,11 @@ async function discardUpload(deps: UploadDeps, upload: Upload): Promise<void> {
 /**
  * Verifies the upload's digest and publishes it as a blob of the repository. A mismatch discards
  * the upload and stores nothing. The blob row is written only after storage holds the whole blob.
+ *
+ * Garbage collection may be deleting an unreferenced blob of the same digest at this moment: it
+ * removes the object while holding the blob row's lock. So the row is locked here (recordBlob)
+ * before the object is looked at; if the object is gone, GC removed the bytes just committed, and
+ * the upload fails with nothing recorded (the client uploads again).
  */
 export async function completeUpload(deps: UploadDeps, upload: Upload, expectedDigest: string): Promise<BlobRecord> {
   const { algorithm } = parseDigest(expectedDigest);
@@ -188,16 +193,29 @@ export async function completeUpload(deps: UploadDeps, upload: Upload, expectedD
       actual,
     });
   }
-  await storeFor(deps, upload).commitUpload(uploadState(upload), expectedDigest);
+  const store = storeFor(deps, upload);
+  await store.commitUpload(uploadState(upload), expectedDigest);
   runningHashes.delete(upload.uuid);
   const expiresAt = nowMs() + deps.pushTempExpirationSeconds * 1000;
-  return deps.db.transaction().execute(async (trx) => {
+  const recorded = await deps.db.transaction().execute(async (trx) => {
     const blob = await recordBlob(trx, expectedDigest, upload.byte_count, upload.location);
+    // Rolled back (the blob row is not kept) when the bytes are gone.
+    if ((await store.stat(expectedDigest)) === null) throw new BytesCollected();
     await linkBlobToRepository(trx, upload.repository_id, blob.id, expiresAt);
     await trx.deleteFrom('upload').where('uuid', '=', upload.uuid).execute();
     return blob;
+  }).catch((err: unknown) => {
+    if (err instanceof BytesCollected) return undefined;
+    throw err;
   });
+  if (recorded) return recorded;
+  // The session's parts went with the commit: it cannot be completed again.
+  await deps.db.deleteFrom('upload').where('uuid', '=', upload.uuid).execute();
+  throw new Invalid('upload', `blob ${expectedDigest} was removed by garbage collection while it was committed; upload it again`);
 }
+
+/** Signals, inside completeUpload's transaction, that GC removed the bytes just committed. */
+class BytesCollected extends Error {}
 
 export async function cancelUpload(deps: UploadDeps, upload: Upload): Promise<void> {
   await discardUpload(deps, upload);
