@@ -1,6 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { apiRoutes } from './api/index.js';
 import type { AppContext } from './context.js';
+import { healthRoutes } from './health/routes.js';
+import { observeRequestDurations } from './metrics/request-metrics.js';
 import { registryRoutes } from './registry/index.js';
 
 /** Assembles the HTTP app: /v2/ (registry) and /api/v1 (Quay REST API) as separate encapsulated plugins. */
@@ -15,10 +17,13 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
+  // Before the plugins, so that the hook reaches every route they declare.
+  observeRequestDurations(app, ctx.metrics);
   await app.register(async (registry) => registryRoutes(registry, ctx));
   await app.register(async (api) => {
     await apiRoutes(api, ctx);
   });
+  await app.register(async (health) => healthRoutes(health, ctx));
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error_message: `no route for ${request.method} ${request.url}`, status: 404 }),
   );

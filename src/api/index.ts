@@ -13,6 +13,8 @@ import { registerNotificationsRoutes } from './notifications.js';
 import { registerOrganizationsRoutes } from './organizations.js';
 import { registerPermissionsRoutes } from './permissions.js';
 import { registerPrototypesRoutes } from './prototypes.js';
+import { registerQuotaRoutes } from './quota.js';
+import { registerSuperuserQuotaRoutes } from './quota-superuser.js';
 import { registerRegistrySizeRoutes } from './registry-size.js';
 import { registerRepositoriesRoutes } from './repositories.js';
 import { registerRobotsRoutes } from './robots.js';
@@ -65,6 +67,8 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   registerSuperuserOrganizationRoutes(router);
   registerServiceKeyRoutes(router);
   registerRegistrySizeRoutes(router);
+  registerQuotaRoutes(router);
+  registerSuperuserQuotaRoutes(router);
   registerMessagesRoutes(router);
   registerDiscoveryRoutes(router);
   router.mountRepositoryRoutes();

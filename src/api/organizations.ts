@@ -19,9 +19,12 @@ import {
   removeOrganizationMember,
   updateOrganization,
 } from '../model/organizations.js';
+import { listNamespaceQuotas } from '../model/quota.js';
+import { namespaceQuotaReport, quotaApiEnabled } from '../model/quota-report.js';
 import { parseRobotName } from '../model/robots.js';
 import { changeAdministrators, listTeamSummaries, type TeamSummary } from '../model/teams.js';
 import { requestedTagExpiration, validateEmail } from '../model/users.js';
+import { embeddedQuotaView } from './quota-views.js';
 import type { ApiCall, ApiRouter } from './router.js';
 import { logApiAction } from './usage-log.js';
 import { namedTeamView } from './views.js';
@@ -92,6 +95,10 @@ async function organizationView(
     view['invoice_email_address'] = null;
     view['tag_expiration_s'] = organization.removed_tag_expiration_s;
     view['is_free_account'] = true;
+  }
+  if (scope.role !== null && quotaApiEnabled(ctx.config)) {
+    view['quotas'] = (await listNamespaceQuotas(ctx.db, organization.id)).map(embeddedQuotaView);
+    view['quota_report'] = await namespaceQuotaReport(ctx.db, ctx.config, organization.id);
   }
   return view;
 }

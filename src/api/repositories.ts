@@ -12,6 +12,8 @@ import { repositoryRoleAtLeast } from '../model/access.js';
 import { nowMs } from '../model/clock.js';
 import { findNamespace, findNamespaceById } from '../model/namespaces.js';
 import { DAY_MS, formatIsoDay, formatQuayDate } from '../model/quay-date.js';
+import { requestQuotaRecount } from '../model/quota-recount.js';
+import { quotaApiEnabled, repositoryQuotaReports } from '../model/quota-report.js';
 import { parseRepositoryPath, type RepositoryRef, type RepositoryWithNamespace } from '../model/repositories.js';
 import {
   isSettableRepositoryState,
@@ -221,6 +223,7 @@ async function listRepositories(call: ApiCall<unknown, Static<typeof ListQuery>>
   const modified = query.last_modified ? await lastModifiedTimes(ctx.db, ids) : undefined;
   const actions = query.popularity ? await recentActionCounts(ctx.db, ids, nowMs() - POPULARITY_WINDOW_MS) : undefined;
   const starred = starrer === undefined ? undefined : await starredAmong(ctx.db, starrer, ids);
+  const quotaReports = quotaApiEnabled(ctx.config) ? await repositoryQuotaReports(ctx.db, ctx.config, ids) : undefined;
   const repositories = page.repositories.map((entry) => {
     const view: Record<string, unknown> = listEntryView(entry);
     if (modified) {
@@ -229,6 +232,7 @@ async function listRepositories(call: ApiCall<unknown, Static<typeof ListQuery>>
     }
     if (actions) view['popularity'] = actions.get(entry.id) ?? 0;
     if (starred) view['is_starred'] = starred.has(entry.id);
+    if (quotaReports) view['quota_report'] = quotaReports.get(entry.id) ?? { quota_bytes: 0, configured_quota: null };
     return view;
   });
   const body: Record<string, unknown> = { repositories };
@@ -335,6 +339,7 @@ export function registerRepositoriesRoutes(router: ApiRouter): void {
     handler: async (call) => {
       const repo = await authorizedRepository(call, 'admin');
       await markRepositoryForDeletion(call.ctx.db, repo);
+      if (call.ctx.config.FEATURE_QUOTA_MANAGEMENT) await requestQuotaRecount(call.ctx.db, repo.namespace_id);
       await logApiAction(call, { kind: 'delete_repo', ...repositoryLogEntry(repo) });
       return undefined;
     },

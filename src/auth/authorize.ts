@@ -407,6 +407,14 @@ export function actsAsSuperuser(actor: Identity): boolean {
   return isSuperuserPrincipal(actor.principal) && scopeAllows(actor, 'super:user');
 }
 
+/**
+ * Whether the health endpoints may add their diagnostics (each check's failure, host name, key
+ * id) to the answer: superusers only, as in Quay; everyone else sees the service booleans.
+ */
+export function mayViewHealthDiagnostics(actor: Identity): boolean {
+  return actsAsSuperuser(actor);
+}
+
 /** Superuser endpoints: a user listed as superuser, and super:user scope when using an OAuth token. */
 export function authorizeSuperuser(actor: Identity): Extract<Principal, { kind: 'user' }> {
   const { principal } = actor;
@@ -623,4 +631,27 @@ export async function mayReceiveRepositoryMail(deps: AuthorizeDeps, user: { id: 
   if (repo.namespace_enabled !== 1) return false;
   if (repo.namespace_id === user.id) return true;
   return (await grantedRepositoryRole(deps.db, user.id, repo)) !== null;
+}
+
+/**
+ * Reading an organization's quotas and limits (Quay's quota GETs): its members, superusers (who
+ * manage quotas, see authorizeQuotaChange) and global read-only superusers.
+ */
+export async function authorizeQuotaView(deps: AuthorizeDeps, actor: Identity, name: string): Promise<Namespace> {
+  const superuser = actsAsSuperuser(actor) || isGlobalReadonlySuperuser(deps, actor.principal);
+  if (!superuser) return authorizeOrganization(deps, actor, name, 'member');
+  const organization = await findNamespace(deps.db, name);
+  if (organization?.kind !== 'organization') throw new NotFound('namespace', `organization ${name} not found`);
+  return organization;
+}
+
+/**
+ * Creating, changing or deleting quotas and limits under /organization/{org}/quota: superusers
+ * only; organization administrators may not. Current Quay also demands
+ * FEATURE_SUPERUSERS_FULL_ACCESS here, which leaves a default installation with no way to set a
+ * Reject limit at all; Quayside lets every superuser manage quotas, which is what the superuser
+ * panel exists for.
+ */
+export function authorizeQuotaChange(_deps: AuthorizeDeps, actor: Identity): void {
+  authorizeSuperuser(actor);
 }

@@ -3,11 +3,13 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { createApp } from '../app.js';
+import { type App, createApp } from '../app.js';
 import { openMigratedDatabase } from '../db/connect.js';
+import type { MetricsServer } from '../metrics/server.js';
 import { type BackgroundWorkers, startBackgroundWorkers } from '../workers/index.js';
-import { type MetricsServer, type MetricsSource, startMetricsServer } from '../metrics/server.js';
 import { action, fail, loadInstanceConfig, withInstanceOptions } from './common.js';
+import { parseMetricsPort, parsePort, serveMetrics, shownHost } from './metrics-endpoint.js';
+import { parseServeWorkers } from './worker-selection.js';
 
 interface ServeOptions {
   configDir?: string;
@@ -17,12 +19,8 @@ interface ServeOptions {
   processes?: string;
   logLevel: string;
   metricsPort: string;
-}
-
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got "${text}"`);
-  return port;
+  /** The background workers to run: undefined for all, [] for none (--workers). */
+  workers: string[] | undefined;
 }
 
 function parseProcesses(text: string | undefined): number {
@@ -30,29 +28,6 @@ function parseProcesses(text: string | undefined): number {
   const count = Number(text);
   if (!Number.isInteger(count) || count < 1) throw new Error(`--processes must be a positive integer, got "${text}"`);
   return count;
-}
-
-/** `--metrics-port`: a port number, or "off". */
-function parseMetricsPort(text: string): number | undefined {
-  return text === 'off' ? undefined : parsePort(text);
-}
-
-/**
- * Starts the Prometheus endpoint. A taken port is reported but does not stop the registry: metrics
- * matter less than serving pulls.
- */
-async function serveMetrics(options: ServeOptions, source: MetricsSource): Promise<MetricsServer | undefined> {
-  const port = parseMetricsPort(options.metricsPort);
-  if (port === undefined) return undefined;
-  try {
-    const server = await startMetricsServer(source, options.host, port);
-    const shown = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
-    console.log(`quayside metrics on http://${shown}:${server.port}/metrics`);
-    return server;
-  } catch (err) {
-    console.error(`quayside: cannot serve metrics on port ${port}: ${(err as Error).message}`);
-    return undefined;
-  }
 }
 
 /** In a cluster worker: lets the primary collect this process's metrics for its aggregated endpoint. */
@@ -63,30 +38,34 @@ function answerPrimaryMetricsRequests(registry: Registry): void {
 }
 
 function announce(host: string, port: number): void {
-  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  console.log(`quayside listening on http://${shown}:${port}`);
+  console.log(`quayside listening on http://${shownHost(host)}:${port}`);
+}
+
+/** Starts the background workers --workers selects, and says which run. */
+function startSelectedWorkers(app: App, options: ServeOptions): BackgroundWorkers {
+  const workers = startBackgroundWorkers(app.ctx, options.workers);
+  app.ctx.log.info({ workers: workers.running }, `background workers: ${workers.running.join(', ') || 'none'}`);
+  return workers;
 }
 
 /** One HTTP process: opens everything, listens, and closes cleanly on SIGTERM/SIGINT. */
 async function runHttpProcess(options: ServeOptions, onListening: (port: number) => void): Promise<void> {
   const config = loadInstanceConfig(options);
-  const app = await createApp(config, { logLevel: options.logLevel });
+  const app = await createApp(config, { logLevel: options.logLevel, processName: 'serve' });
   const { registry } = app.ctx.metrics;
   // Cluster workers answer the primary's aggregation requests; a single process serves its own.
   let metrics: MetricsServer | undefined;
   if (cluster.isWorker) answerPrimaryMetricsRequests(registry);
-  else metrics = await serveMetrics(options, { contentType: registry.contentType, collect: () => registry.metrics() });
+  else metrics = await serveMetrics(options.host, options.metricsPort, { contentType: registry.contentType, collect: () => registry.metrics() });
   // One process runs the background workers: this one when alone, else the worker the primary picks.
   let workers: BackgroundWorkers | undefined;
   if (cluster.isWorker) {
     process.on('message', (message: { runBackgroundWorkers?: boolean }) => {
-      if (message.runBackgroundWorkers && !workers) workers = startBackgroundWorkers(app.ctx);
+      if (message.runBackgroundWorkers && !workers) workers = startSelectedWorkers(app, options);
     });
   } else {
-    workers = startBackgroundWorkers(app.ctx);
+    workers = startSelectedWorkers(app, options);
   }
-  await app.server.listen({ host: options.host, port: parsePort(options.port) });
-  onListening((app.server.server.address() as AddressInfo).port);
   let closing = false;
   const shutdown = () => {
     if (closing) return;
@@ -96,8 +75,11 @@ async function runHttpProcess(options: ServeOptions, onListening: (port: number)
       () => process.exit(1),
     );
   };
+  // Before announcing: whoever reads the announcement may signal at once.
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  await app.server.listen({ host: options.host, port: parsePort(options.port) });
+  onListening((app.server.server.address() as AddressInfo).port);
 }
 
 async function runPrimary(options: ServeOptions, processes: number): Promise<void> {
@@ -123,7 +105,7 @@ async function runPrimary(options: ServeOptions, processes: number): Promise<voi
     });
   };
   const aggregator = new AggregatorRegistry();
-  await serveMetrics(options, { contentType: aggregator.contentType, collect: () => aggregator.clusterMetrics() });
+  await serveMetrics(options.host, options.metricsPort, { contentType: aggregator.contentType, collect: () => aggregator.clusterMetrics() });
   for (let i = 0; i < processes; i++) fork();
   cluster.on('exit', () => {
     // Any exit while not stopping is unexpected (even code 0): replace the worker.
@@ -145,6 +127,12 @@ export function registerServeCommand(program: Command): void {
     .option('--processes <n>', 'HTTP worker processes (default: CPU count; 1 = no forking)')
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--metrics-port <n>', 'Prometheus metrics port, or "off"', '9091')
+    .option(
+      '--workers <names>',
+      'background workers to run in this process: "all", "none" (scale-out replicas that only serve HTTP, next to `quayside worker`), or names separated by commas (see `quayside worker --list`)',
+      parseServeWorkers,
+      undefined,
+    )
     .action(
       action(async (options: ServeOptions) => {
         parsePort(options.port);

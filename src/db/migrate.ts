@@ -8,6 +8,8 @@ import * as apiContent from './migrations/005_api_content.js';
 import * as logExport from './migrations/006_log_export.js';
 import * as tagIndexes from './migrations/007_tag_indexes.js';
 import * as queueNames from './migrations/008_queue_names.js';
+import * as gc from './migrations/009_gc.js';
+import * as quota from './migrations/010_quota.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, types: ReturnType<typeof columnTypes>): Promise<void>;
@@ -23,6 +25,8 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '006_log_export': logExport,
   '007_tag_indexes': tagIndexes,
   '008_queue_names': queueNames,
+  '009_gc': gc,
+  '010_quota': quota,
 };
 
 class StaticProvider implements MigrationProvider {

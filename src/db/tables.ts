@@ -174,6 +174,12 @@ export interface RepositoryBlobTable {
   blob_id: number;
   /** Set while no manifest references the blob (PUSH_TEMP_TAG_EXPIRATION_SEC); NULL once one does. */
   expires_at: number | null;
+  /**
+   * The hold of an upload or mount that found the link already permanent: when GC drops the
+   * permanent link because no manifest of the repository uses the blob any more, the link lives on
+   * until then.
+   */
+  hold_until: Generated<number | null>;
 }
 
 export interface ManifestTable {
@@ -190,6 +196,8 @@ export interface ManifestTable {
   created_at: number;
   /** Set by DELETE of the manifest: no longer served; kept while tag history refers to it. */
   deleted_at: number | null;
+  /** The last PUT of this manifest: GC keeps it PUSH_TEMP_TAG_EXPIRATION_SEC after that, tagged or not. */
+  pushed_at: Generated<number>;
 }
 
 export interface ManifestBlobTable {
@@ -381,6 +389,51 @@ export interface Database {
   repository_notification: RepositoryNotificationTable;
   notification: NotificationTable;
   message: MessageTable;
+  quota: QuotaTable;
+  quota_limit: QuotaLimitTable;
+  quota_namespace_size: QuotaNamespaceSizeTable;
+  quota_repository_size: QuotaRepositorySizeTable;
+  quota_notification_state: QuotaNotificationStateTable;
+}
+
+/** A namespace's storage quota (Quay's UserOrganizationQuota); at most one per namespace. */
+export interface QuotaTable {
+  id: Generated<number>;
+  namespace_id: number;
+  limit_bytes: number;
+  created_at: number;
+}
+
+/** Quay's QuotaType names. */
+export type QuotaType = 'Warning' | 'Reject';
+
+/** A threshold of a quota, in percent of its limit_bytes (Quay's QuotaLimits). */
+export interface QuotaLimitTable {
+  id: Generated<number>;
+  quota_id: number;
+  quota_type: QuotaType;
+  percent_of_limit: number;
+}
+
+/** The bytes of the distinct blobs the namespace's manifests reference, as last computed. */
+export interface QuotaNamespaceSizeTable {
+  namespace_id: number;
+  size_bytes: number;
+  computed_at: number;
+}
+
+/** The bytes of the distinct blobs the repository's manifests reference, as last computed. */
+export interface QuotaRepositorySizeTable {
+  repository_id: number;
+  size_bytes: number;
+  computed_at: number;
+}
+
+/** A quota threshold (percent) the namespace was notified about crossing; removed once back under it. */
+export interface QuotaNotificationStateTable {
+  namespace_id: number;
+  threshold_percent: number;
+  notified_at: number;
 }
 
 export interface OAuthApplicationTable {

@@ -5,7 +5,9 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
  * Prometheus metrics with Quay's names and labels, so that existing dashboards and alerts work.
  * One registry per process, labelled with host, pid and process_name as Quay's are; the exposition
  * endpoint reads it. Gauges whose value lives in the database (row counts, queue depths) are filled
- * at scrape time by collectors registered with `onCollect`.
+ * at scrape time by collectors registered with `onCollect`: those gauges run the collectors from
+ * prom-client's own `collect` hook, so every reader of the registry (the /metrics endpoint and the
+ * cluster aggregation of `serve --processes N`) sees fresh values.
  */
 export interface Metrics {
   registry: Registry;
@@ -64,7 +66,7 @@ export interface Metrics {
 
   /** Runs `collect` before every scrape (gauges read from the database); errors skip that refresh. */
   onCollect(collect: () => Promise<void>): void;
-  /** Text exposition of every metric, after the collectors ran. */
+  /** Text exposition of every metric, the collectors' gauges refreshed. */
   render(): Promise<string>;
 }
 
@@ -79,9 +81,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registers = [registry];
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Counter<L>({ name, help, labelNames, registers });
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-    new Gauge<L>({ name, help, labelNames, registers });
   const collectors: Array<() => Promise<void>> = [];
+  // Every database gauge asks for a refresh when read; one scrape reads them all at once, and the
+  // shared in-flight promise makes that one run of the collectors.
+  let refreshing: Promise<void> | undefined;
+  const refresh = (): Promise<void> => {
+    refreshing ??= Promise.all(collectors.map((collect) => collect().catch(() => undefined))).then(() => {
+      refreshing = undefined;
+    });
+    return refreshing;
+  };
+  /** A gauge whose value a collector reads from the database at scrape time. */
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers, collect: refresh });
 
   return {
     registry,
@@ -146,8 +158,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     onCollect(collect) {
       collectors.push(collect);
     },
-    async render() {
-      await Promise.all(collectors.map((collect) => collect().catch(() => undefined)));
+    render() {
       return registry.metrics();
     },
   };

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { repositoryActions } from '../auth/authorize.js';
-import { Invalid } from '../errors.js';
+import { Invalid, NotFound } from '../errors.js';
 import { parseDigest } from '../manifest/index.js';
 import {
   findBlob,
@@ -90,6 +90,7 @@ export async function getBlob(call: RepositoryCall, digest: string, head: boolea
   }
   const stream = await store.read(blob.digest, range);
   reply.type('application/octet-stream');
+  countPulledBytesWhenSent(call, range ? range.end - range.start + 1 : blob.size);
   if (range) {
     return reply
       .code(206)
@@ -98,6 +99,16 @@ export async function getBlob(call: RepositoryCall, digest: string, head: boolea
       .send(stream);
   }
   return reply.code(200).header('Content-Length', blob.size).send(stream);
+}
+
+/**
+ * Adds a blob response's body to quay_registry_image_pulled_bytes_total once the whole body has
+ * been handed to the connection; a download the client aborts counts nothing, and a redirect to
+ * the storage's own URL counts nothing either (the bytes do not pass through this process).
+ */
+function countPulledBytesWhenSent(call: RepositoryCall, bytes: number): void {
+  const { metrics } = call.ctx;
+  call.reply.raw.once('finish', () => metrics.imagePulledBytes.inc(bytes));
 }
 
 export async function deleteBlob(call: RepositoryCall, digest: string): Promise<FastifyReply> {
@@ -109,6 +120,20 @@ export async function deleteBlob(call: RepositoryCall, digest: string): Promise<
 }
 
 /** Links `digest` into `repo` from `from` (or, without `from`, any repository the caller may read). */
+/**
+ * Links a mounted blob; false when garbage collection deleted the blob meanwhile, so the client
+ * gets an upload session instead of a mount, as the spec has it for a mount that cannot be made.
+ */
+async function linkMountedBlob(call: RepositoryCall, repositoryId: number, blobId: number, expiresAt: number): Promise<boolean> {
+  try {
+    await linkBlobToRepository(call.ctx.db, repositoryId, blobId, expiresAt);
+    return true;
+  } catch (err) {
+    if (err instanceof NotFound) return false;
+    throw err;
+  }
+}
+
 async function tryMount(
   call: RepositoryCall,
   repo: RepositoryWithNamespace,
@@ -130,17 +155,13 @@ async function tryMount(
     if (!source || !(await findRepositoryBlob(call.ctx.db, source.id, digest))) return false;
     const actions = await repositoryActions(call.ctx, call.actor, sourceRef);
     if (!actions.has('pull')) return false;
-    await linkBlobToRepository(call.ctx.db, repo.id, blob.id, expiresAt);
-    return true;
+    return linkMountedBlob(call, repo.id, blob.id, expiresAt);
   }
   for (const candidateId of await repositoriesHoldingBlob(call.ctx.db, blob.id, repo.id, AUTO_MOUNT_CANDIDATES)) {
     const candidate = await findRepositoryRefById(call.ctx.db, candidateId);
     if (!candidate) continue;
     const actions = await repositoryActions(call.ctx, call.actor, candidate);
-    if (actions.has('pull')) {
-      await linkBlobToRepository(call.ctx.db, repo.id, blob.id, expiresAt);
-      return true;
-    }
+    if (actions.has('pull')) return linkMountedBlob(call, repo.id, blob.id, expiresAt);
   }
   return false;
 }
@@ -153,6 +174,20 @@ function hasBody(call: RepositoryCall): boolean {
   const length = call.request.headers['content-length'];
   if (length !== undefined) return Number(length) > 0;
   return call.request.headers['transfer-encoding'] !== undefined;
+}
+
+/** Appends the request body to the upload, counting the bytes received. */
+async function receiveChunk(call: RepositoryCall, upload: Upload, range?: ChunkRange): Promise<Upload> {
+  const updated = await appendChunk(uploadDeps(call.ctx), upload, requestBody(call), range);
+  call.ctx.metrics.imagePushedBytes.inc(updated.byte_count - upload.byte_count);
+  return updated;
+}
+
+/** Commits the upload as a blob, counting the completed upload session. */
+async function commitUpload(call: RepositoryCall, upload: Upload, digest: string) {
+  const blob = await completeUpload(uploadDeps(call.ctx), upload, digest);
+  call.ctx.metrics.multipartUploadsCompleted.inc();
+  return blob;
 }
 
 function uploadAccepted(call: RepositoryCall, upload: Upload): FastifyReply {
@@ -183,15 +218,15 @@ export async function startBlobUpload(call: RepositoryCall): Promise<FastifyRepl
     parseDigest(mount);
     if (await tryMount(call, repo, mount, queryParam(call.request, 'from'))) return blobCreated(call, mount);
   }
-  const deps = uploadDeps(call.ctx);
-  const upload = await startUpload(deps, repo.id);
+  const upload = await startUpload(uploadDeps(call.ctx), repo.id);
+  call.ctx.metrics.multipartUploadsStarted.inc();
   if (digest === undefined) {
     if (hasBody(call)) requestBody(call).resume();
     return uploadAccepted(call, upload);
   }
   parseDigest(digest);
-  const withData = await appendChunk(deps, upload, requestBody(call));
-  const blob = await completeUpload(deps, withData, digest);
+  const withData = await receiveChunk(call, upload);
+  const blob = await commitUpload(call, withData, digest);
   return blobCreated(call, blob.digest);
 }
 
@@ -207,9 +242,8 @@ function parseContentRange(header: string | undefined): ChunkRange | undefined {
 
 export async function patchBlobUpload(call: RepositoryCall, uuid: string): Promise<FastifyReply> {
   const repo = await openRepository(call, 'push');
-  const deps = uploadDeps(call.ctx);
   const upload = await getUpload(call.ctx.db, repo.id, uuid);
-  const updated = await appendChunk(deps, upload, requestBody(call), parseContentRange(call.request.headers['content-range']));
+  const updated = await receiveChunk(call, upload, parseContentRange(call.request.headers['content-range']));
   return uploadAccepted(call, updated);
 }
 
@@ -218,12 +252,11 @@ export async function finishBlobUpload(call: RepositoryCall, uuid: string): Prom
   const digest = queryParam(call.request, 'digest');
   if (digest === undefined) throw new Invalid('digest', 'the digest query parameter is required to complete an upload');
   parseDigest(digest);
-  const deps = uploadDeps(call.ctx);
   let upload = await getUpload(call.ctx.db, repo.id, uuid);
   if (hasBody(call)) {
-    upload = await appendChunk(deps, upload, requestBody(call), parseContentRange(call.request.headers['content-range']));
+    upload = await receiveChunk(call, upload, parseContentRange(call.request.headers['content-range']));
   }
-  const blob = await completeUpload(deps, upload, digest);
+  const blob = await commitUpload(call, upload, digest);
   return blobCreated(call, blob.digest);
 }
 

@@ -17,6 +17,7 @@ import { sendOciError, toOciError } from './errors.js';
 import { catalogHandler, tagsListHandler } from './listings.js';
 import { deleteManifestHandler, getManifestHandler, putManifestHandler, referrersHandler } from './manifests.js';
 import { matchRegistryPath, type RegistryRoute } from './paths.js';
+import { countManifestRequest, labelRegistryRequest } from './request-metrics.js';
 import { registryService } from '../net/public-host.js';
 import { tokenRoutes } from './token-route.js';
 
@@ -78,6 +79,19 @@ async function handle(ctx: AppContext, request: FastifyRequest, reply: FastifyRe
   const rawPath = (request.params as { '*': string })['*'] ?? '';
   const path = rawPath.split('?')[0]!;
   const route = matchRegistryPath(path);
+  labelRegistryRequest(ctx, request, route);
+  const sent = await respond(ctx, request, reply, path, route);
+  if (route?.kind === 'manifest') countManifestRequest(ctx, request, route.reference, reply.statusCode);
+  return sent;
+}
+
+async function respond(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  path: string,
+  route: RegistryRoute | undefined,
+): Promise<FastifyReply> {
   const method = request.method;
   try {
     const actor: Actor = await authenticateRegistryRequest(ctx, request);

@@ -19,6 +19,8 @@ import {
   putManifest,
   unknownManifest,
 } from '../model/manifests.js';
+import { checkPushQuota, quotaEnforced } from '../model/quota-enforcement.js';
+import { requestQuotaRecount } from '../model/quota-recount.js';
 import type { RepositoryWithNamespace } from '../model/repositories.js';
 import { queueRepositoryEvent } from '../model/repository-events.js';
 import { deleteTag, validateTagName } from '../model/tags.js';
@@ -35,6 +37,7 @@ import {
   type RepositoryCall,
 } from './call.js';
 import { registryService } from '../net/public-host.js';
+import { countManifestPush } from './request-metrics.js';
 import { registryLogEntry } from './usage-log.js';
 
 async function readManifestBody(stream: Readable): Promise<Buffer> {
@@ -98,7 +101,8 @@ async function announcePush(call: RepositoryCall, repo: RepositoryWithNamespace,
   call.ctx.usageLogs.recordSoon(registryLogEntry(call, repo, 'push_repo', { tag, mediaType }));
   const publicConfig = { ...config, SERVER_HOSTNAME: registryService(config, call.request.headers.host) };
   const eventData = repositoryEventData(publicConfig, repo.namespace_name, repo.name, { updated_tags: [tag] });
-  await queueRepositoryEvent(call.ctx.db, repo.id, 'repo_push', eventData);
+  const queued = await queueRepositoryEvent(call.ctx.db, repo.id, 'repo_push', eventData);
+  if (queued > 0) call.ctx.metrics.queueItemPuts.inc({ queue_name: 'notification' }, queued);
 }
 
 export async function putManifestHandler(call: RepositoryCall, reference: string): Promise<FastifyReply> {
@@ -112,8 +116,14 @@ export async function putManifestHandler(call: RepositoryCall, reference: string
   const parsed = parseManifest(bytes, contentType, policy);
   const repo = await openRepositoryForPush(call);
   const configLabels = await configLabelsForPush(call, repo.id, parsed);
+  if (quotaEnforced(call.ctx.config)) {
+    const blobDigests = parsed.requiredBlobs.map((b) => b.digest);
+    await checkPushQuota(call.ctx.db, call.ctx.config, { namespaceId: repo.namespace_id, namespaceName: repo.namespace_name, blobDigests });
+  }
   const result = await putManifest(call.ctx.db, { repositoryId: repo.id, reference, bytes, parsed, configLabels });
+  if (call.ctx.config.FEATURE_QUOTA_MANAGEMENT) await requestQuotaRecount(call.ctx.db, repo.namespace_id);
   if (result.tag) await announcePush(call, repo, result.tag, parsed.mediaType);
+  countManifestPush(call.ctx.metrics, 201, parsed.mediaType);
   const reply = call.reply
     .code(201)
     .header('Location', `/v2/${encodeRepositoryPath(call.path)}/manifests/${result.digest}`)

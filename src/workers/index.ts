@@ -1,7 +1,14 @@
 import type { AppContext } from '../context.js';
+import { withWorkerMetrics } from '../metrics/worker-metrics.js';
+import { startExportCleanupWorker } from './export-cleanup.js';
 import { startLogExportWorker } from './export-logs.js';
+import { startGcWorker } from './gc.js';
+import { startNamespaceGcWorker } from './namespace-gc.js';
 import { startNotificationWorker } from './notifications.js';
+import { startQuotaTotalsWorker } from './quota-totals.js';
+import { startRepositoryGcWorker } from './repository-gc.js';
 import { startTeamSyncWorker } from './team-sync.js';
+import { startUploadCleanupWorker } from './upload-cleanup.js';
 
 /** A running worker; stop() finishes or releases the work in hand. */
 export interface RunningWorker {
@@ -23,6 +30,12 @@ export const WORKERS: readonly WorkerDefinition[] = [
   { name: 'teamsync', description: 'syncs teams bound to LDAP groups', start: (ctx) => startTeamSyncWorker(ctx) },
   { name: 'exportactionlogs', description: 'exports usage logs to storage', start: (ctx) => startLogExportWorker(ctx) },
   { name: 'notification', description: 'delivers repository notifications', start: (ctx) => startNotificationWorker(ctx) },
+  { name: 'gc', description: 'collects expired tags, unreferenced manifests and blobs', start: (ctx) => startGcWorker(ctx) },
+  { name: 'quotatotal', description: 'keeps namespace and repository sizes current for quotas', start: (ctx) => startQuotaTotalsWorker(ctx) },
+  { name: 'repositorygc', description: 'purges deleted repositories and the blobs only they held', start: (ctx) => startRepositoryGcWorker(ctx) },
+  { name: 'namespacegc', description: 'purges deleted users and organizations after the grace period', start: (ctx) => startNamespaceGcWorker(ctx) },
+  { name: 'blobuploadcleanup', description: 'removes upload sessions left unfinished for too long', start: (ctx) => startUploadCleanupWorker(ctx) },
+  { name: 'exportedlogscleanup', description: 'removes expired usage-log exports and their documents', start: (ctx) => startExportCleanupWorker(ctx) },
 ];
 
 export const WORKER_NAMES: readonly string[] = WORKERS.map((w) => w.name);
@@ -46,7 +59,8 @@ export function startBackgroundWorkers(ctx: AppContext, only?: readonly string[]
   const started: Array<{ name: string; worker: RunningWorker }> = [];
   for (const definition of WORKERS) {
     if (only && !only.includes(definition.name)) continue;
-    const worker = definition.start(ctx);
+    // Workers built while starting count into this process's metrics (see withWorkerMetrics).
+    const worker = withWorkerMetrics(ctx.metrics, () => definition.start(ctx));
     if (worker) started.push({ name: definition.name, worker });
   }
   return {

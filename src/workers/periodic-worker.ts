@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/registry.js';
+import { startingWorkerMetrics, timedOperation } from '../metrics/worker-metrics.js';
 
 export interface PeriodicWorkerOptions {
-  /** The worker's name, for logs. */
+  /** The worker's name, for logs and the worker label of quay_worker_operation_duration_seconds. */
   name: string;
   /** Milliseconds between the end of one run and the start of the next. */
   intervalMs: number;
@@ -9,6 +11,8 @@ export interface PeriodicWorkerOptions {
   initialDelayMs?: number;
   /** One pass of the work; a throw is logged and the next run happens on schedule. */
   run(): Promise<void>;
+  /** Where run times are counted (default: those of startBackgroundWorkers). */
+  metrics?: Metrics;
 }
 
 /**
@@ -20,15 +24,18 @@ export class PeriodicWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  private readonly metrics: Metrics | undefined;
 
   constructor(
     private readonly log: Logger,
     private readonly options: PeriodicWorkerOptions,
-  ) {}
+  ) {
+    this.metrics = options.metrics ?? startingWorkerMetrics();
+  }
 
   /** One run now (tests, CLI); errors propagate. */
   async runOnce(): Promise<void> {
-    await this.options.run();
+    await timedOperation(this.metrics, this.options.name, 'run', () => this.options.run());
   }
 
   start(): void {
@@ -47,8 +54,7 @@ export class PeriodicWorker {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.options
-        .run()
+      this.running = this.runOnce()
         .catch((err: unknown) => this.log.error({ err, worker: this.options.name }, 'worker run failed'))
         .finally(() => {
           this.running = undefined;

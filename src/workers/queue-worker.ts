@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Dialect } from '../db/migrations/column-types.js';
 import type { Database } from '../db/tables.js';
+import type { Metrics } from '../metrics/registry.js';
+import { startingWorkerMetrics, timedOperation } from '../metrics/worker-metrics.js';
 import {
   claimQueueItem,
   completeQueueItem,
@@ -14,10 +16,14 @@ export interface QueueWorkerDeps {
   db: Kysely<Database>;
   dialect: Dialect;
   log: Logger;
+  /** Where gets, deletes and handling times are counted (default: those of startBackgroundWorkers). */
+  metrics?: Metrics;
 }
 
 export interface QueueWorkerOptions {
   queue: QueueName;
+  /** The worker label of quay_worker_operation_duration_seconds (default: the queue name). */
+  name?: string;
   /** Does the item's work; a throw releases the item for a retry after a back-off. */
   handle(item: LeasedItem): Promise<void>;
   /** How long a claim lasts before another worker may take the item (default 5 min). */
@@ -45,21 +51,26 @@ export class QueueWorker {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly attempts = new Map<number, number>();
+  private readonly metrics: Metrics | undefined;
 
   constructor(
     private readonly deps: QueueWorkerDeps,
     private readonly options: QueueWorkerOptions,
-  ) {}
+  ) {
+    this.metrics = deps.metrics ?? startingWorkerMetrics();
+  }
 
   /** Claims and handles one item; false when none was available. */
   async runOne(): Promise<boolean> {
     const { db, dialect, log } = this.deps;
-    const item = await claimQueueItem(db, dialect, this.options.queue, this.options.leaseMs ?? DEFAULT_LEASE_MS);
+    const { queue } = this.options;
+    const item = await claimQueueItem(db, dialect, queue, this.options.leaseMs ?? DEFAULT_LEASE_MS);
+    this.metrics?.queueItemGets.inc({ queue_name: queue, availability: item ? 'acquired' : 'nonexistant' });
     if (!item) return false;
     try {
-      await this.options.handle(item);
+      await timedOperation(this.metrics, this.options.name ?? queue, 'handle', () => this.options.handle(item));
       this.attempts.delete(item.id);
-      if (!(await completeQueueItem(db, item))) this.leaseLost(item, 'complete');
+      await this.complete(item, 'complete');
     } catch (err) {
       const attempt = (this.attempts.get(item.id) ?? 0) + 1;
       this.attempts.set(item.id, attempt);
@@ -69,10 +80,16 @@ export class QueueWorker {
         if (!(await releaseQueueItem(db, item, delay))) this.leaseLost(item, 'release');
       } else {
         this.attempts.delete(item.id);
-        if (!(await completeQueueItem(db, item))) this.leaseLost(item, 'drop');
+        await this.complete(item, 'drop');
       }
     }
     return true;
+  }
+
+  /** Removes the item from the queue, unless its lease was lost meanwhile. */
+  private async complete(item: LeasedItem, action: string): Promise<void> {
+    if (await completeQueueItem(this.deps.db, item)) this.metrics?.queueItemDeletes.inc({ queue_name: item.queue });
+    else this.leaseLost(item, action);
   }
 
   /** The item's lease ran out while it was handled and another claim took it: that claim finishes it. */

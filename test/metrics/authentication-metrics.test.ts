@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServerProcess } from '../helpers/server-process.js';
+import { matching, type Sample, scrapeSamples, sumOf } from './prometheus-text.js';
 
 /** quay_authentication_attempts_total, read from the real Prometheus endpoint of `quayside serve`. */
 
@@ -7,17 +8,9 @@ function basic(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
-function counterValue(text: string, labels: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`quay_authentication_attempts_total{${labels}}`));
-  return line === undefined ? 0 : Number(line.split(' ').at(-1));
-}
-
-async function scrape(server: ServerProcess): Promise<string> {
+async function scrape(server: ServerProcess): Promise<Sample[]> {
   expect(server.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
-  const res = await fetch(server.metricsUrl!);
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toContain('text/plain');
-  return res.text();
+  return scrapeSamples(server.metricsUrl!);
 }
 
 async function authenticate(server: ServerProcess): Promise<void> {
@@ -43,12 +36,23 @@ describe('quay_authentication_attempts_total', () => {
     server = await ServerProcess.start({ processes });
     await server.createUser('alice', 'alice-password');
     const before = await scrape(server);
-    expect(before).toContain('# TYPE quay_authentication_attempts_total counter');
     await authenticate(server);
     const after = await scrape(server);
-    const delta = (labels: string) => counterValue(after, labels) - counterValue(before, labels);
-    expect(delta('auth_kind="basic",success="True"')).toBe(1);
-    expect(delta('auth_kind="basic",success="False"')).toBe(2);
-    expect(delta('auth_kind="credentials",success="True"')).toBe(1);
+    const delta = (auth_kind: string, success: string) =>
+      sumOf(after, 'quay_authentication_attempts_total', { auth_kind, success }) -
+      sumOf(before, 'quay_authentication_attempts_total', { auth_kind, success });
+    expect(delta('basic', 'True')).toBe(1);
+    expect(delta('basic', 'False')).toBe(2);
+    expect(delta('credentials', 'True')).toBe(1);
+    // Every HTTP process reports as "serve", each under its own pid; database gauges are read at
+    // scrape time in each of them (through the cluster aggregation when forked).
+    const userRows = matching(after, 'quay_user_rows');
+    expect(userRows).toHaveLength(processes);
+    for (const sample of userRows) {
+      expect(sample.value).toBe(1);
+      expect(sample.labels['process_name']).toBe('serve');
+      expect(sample.labels['host']).toBeTruthy();
+    }
+    expect(new Set(userRows.map((sample) => sample.labels['pid'])).size).toBe(processes);
   });
 });
