@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
 import { onPostgres } from '../db/dialect-of.js';
 import type { Database } from '../db/tables.js';
 import { NotFound } from '../errors.js';
@@ -16,6 +16,15 @@ export interface BlobRecord {
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/**
+ * The condition for a link that lets its repository serve the blob at `now`: permanent (made so by
+ * a manifest push) or an upload or mount hold that has not run out. Every reader of links uses it.
+ */
+export function linkAlive(now: number) {
+  return (eb: ExpressionBuilder<Database, 'repository_blob'>): Expression<SqlBool> =>
+    eb.or([eb('repository_blob.expires_at', 'is', null), eb('repository_blob.expires_at', '>', now)]);
+}
+
 /** A blob the repository holds: linked by an upload or mount that has not expired, or by a manifest. */
 export async function findRepositoryBlob(db: Db, repositoryId: number, digest: string): Promise<BlobRecord | undefined> {
   const now = nowMs();
@@ -25,7 +34,7 @@ export async function findRepositoryBlob(db: Db, repositoryId: number, digest: s
     .select(['blob.id', 'blob.digest', 'blob.size'])
     .where('repository_blob.repository_id', '=', repositoryId)
     .where('blob.digest', '=', digest)
-    .where((eb) => eb.or([eb('repository_blob.expires_at', 'is', null), eb('repository_blob.expires_at', '>', now)]))
+    .where(linkAlive(now))
     .executeTakeFirst();
 }
 
@@ -53,7 +62,7 @@ export async function findRepositoryBlobs(
     .select(['blob.id', 'blob.digest', 'blob.size'])
     .where('repository_blob.repository_id', '=', repositoryId)
     .where('blob.digest', 'in', [...new Set(digests)])
-    .where((eb) => eb.or([eb('repository_blob.expires_at', 'is', null), eb('repository_blob.expires_at', '>', now)]))
+    .where(linkAlive(now))
     .execute();
   return new Map(rows.map((r) => [r.digest, r]));
 }
@@ -105,7 +114,7 @@ export async function lockHeldBlobs(trx: Transaction<Database>, repositoryId: nu
     .select('blob.id')
     .where('blob.id', 'in', [...new Set(blobIds)])
     .where('repository_blob.repository_id', '=', repositoryId)
-    .where((eb) => eb.or([eb('repository_blob.expires_at', 'is', null), eb('repository_blob.expires_at', '>', now)]));
+    .where(linkAlive(now));
   if (onPostgres(trx)) query = query.forShare('blob');
   const rows = await query.execute();
   return new Set(rows.map((r) => r.id));
@@ -168,7 +177,7 @@ export async function repositoriesHoldingBlob(
     .select('repository_id')
     .where('blob_id', '=', blobId)
     .where('repository_id', '!=', exceptRepositoryId)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .where(linkAlive(now))
     .limit(limit)
     .execute();
   return rows.map((r) => r.repository_id);
@@ -192,7 +201,7 @@ export async function findRepositoryAndBlob(
       join
         .onRef('repository_blob.repository_id', '=', 'repository.id')
         .onRef('repository_blob.blob_id', '=', 'blob.id')
-        .on((eb) => eb.or([eb('repository_blob.expires_at', 'is', null), eb('repository_blob.expires_at', '>', now)])),
+        .on(linkAlive(now)),
     )
     .select(['blob.size as blob_size', 'repository_blob.blob_id as held_blob_id'])
     .executeTakeFirst();

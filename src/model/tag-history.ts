@@ -5,7 +5,7 @@ import { isIndexMediaType } from '../manifest/media-types.js';
 import { nowMs } from './clock.js';
 import { labelledTagLifetimeMs } from './labels.js';
 import { manifestChildDigests } from './manifests.js';
-import { inTagMoveTransaction, moveTag, type TagMove, tagAlive } from './tags.js';
+import { inTagMoveTransaction, moveTag, type TagMove, tagAlive, tagWithinTimeMachine } from './tags.js';
 
 /**
  * A repository's tag history (Quay's list_repository_tag_history) and the time machine: every tag
@@ -151,12 +151,28 @@ export async function retargetTag(
   db: Kysely<Database>,
   repositoryId: number,
   name: string,
-  manifest: { id: number; mediaType: string },
+  manifest: { id: number; mediaType: string; digest?: string },
 ): Promise<TagMove> {
   return inTagMoveTransaction(db, async (trx) => {
+    // Locks the manifest row against garbage collection (the writer lock on SQLite): it may have
+    // taken the manifest, untagged until now, since the caller found it.
+    const kept = await trx
+      .updateTable('manifest')
+      .set((eb) => ({ digest: eb.ref('digest') }))
+      .where('id', '=', manifest.id)
+      .returning('id')
+      .executeTakeFirst();
+    if (!kept) {
+      const named = manifest.digest ?? `#${manifest.id}`;
+      throw new NotFound('manifest', `manifest ${named} not found: garbage collection removed it`, manifestReference(manifest));
+    }
     const expiresAfterMs = await labelledTagLifetimeMs(trx, manifest.id, isIndexMediaType(manifest.mediaType));
     return moveTag(trx, repositoryId, name, manifest.id, { expiresAfterMs });
   });
+}
+
+function manifestReference(manifest: { digest?: string }): { reference: string } | undefined {
+  return manifest.digest === undefined ? undefined : { reference: manifest.digest };
 }
 
 async function timeMachineWindowMs(db: Kysely<Database>, namespaceId: number): Promise<number> {
@@ -199,15 +215,7 @@ export async function restoreTag(
     .where('name', '=', name)
     .where('manifest_id', '=', manifest.id)
     .where('hidden', '=', 0)
-    .where((eb) =>
-      eb.or([
-        eb('lifetime_end_ms', '>', cutoff),
-        eb.and([
-          eb('lifetime_end_ms', 'is', null),
-          eb.or([eb('expires_at_ms', 'is', null), eb('expires_at_ms', '>', cutoff)]),
-        ]),
-      ]),
-    )
+    .where(tagWithinTimeMachine(cutoff))
     .limit(1)
     .executeTakeFirst();
   if (!restorable) {

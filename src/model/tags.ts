@@ -19,6 +19,28 @@ export function tagAlive(now: number) {
     ]);
 }
 
+/**
+ * The condition for a tag row that has left the time machine: it ended (lifetime_end_ms) or, not
+ * ended, expired (expires_at_ms) at or before `cutoff` (now minus the namespace's window). Garbage
+ * collection deletes such rows; restore accepts only the others (tagWithinTimeMachine).
+ */
+export function tagPastTimeMachine(cutoff: number | Expression<number>) {
+  return (eb: ExpressionBuilder<Database, 'tag'>): Expression<SqlBool> =>
+    eb.or([
+      eb('tag.lifetime_end_ms', '<=', cutoff),
+      eb.and([eb('tag.lifetime_end_ms', 'is', null), eb('tag.expires_at_ms', '<=', cutoff)]),
+    ]);
+}
+
+/** The negation of tagPastTimeMachine: live, or ended or expired after `cutoff`. */
+export function tagWithinTimeMachine(cutoff: number) {
+  return (eb: ExpressionBuilder<Database, 'tag'>): Expression<SqlBool> =>
+    eb.or([
+      eb('tag.lifetime_end_ms', '>', cutoff),
+      eb.and([eb('tag.lifetime_end_ms', 'is', null), eb.or([eb('tag.expires_at_ms', 'is', null), eb('tag.expires_at_ms', '>', cutoff)])]),
+    ]);
+}
+
 /** When a row whose lifetime_end_ms is NULL really ended (or ends): its expiry if past, else `now`. */
 function endOf(expiresAtMs: number | null, now: number): number {
   return expiresAtMs !== null && expiresAtMs <= now ? expiresAtMs : now;

@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.js';
 import { nowMs } from '../model/clock.js';
 import { blobsWithExpiredLinks, collectBlobsReporting, type DeletedRows, mergeDeletedRows, unreferencedBlobs } from '../model/gc/blobs.js';
+import { requeueAbandonedNamespacePurges, requeueAbandonedRepositoryPurges } from '../model/gc/abandoned-purges.js';
 import {
   collectRepositoryGarbage,
   type RepositoryGarbageDeps,
@@ -17,15 +18,16 @@ import { PeriodicWorker } from './periodic-worker.js';
  * The gc worker (Quay's gcworker): every GARBAGE_COLLECTION_FREQUENCY seconds it collects the
  * repositories with garbage (tags past the time machine, manifests pushed by digest whose hold ran
  * out), then sweeps expired blob links across all repositories and looks at the next stretch of
- * the blob table for blobs nothing references. Safe to run in several processes at once: see
- * docs/garbage-collection.md.
+ * the blob table for blobs nothing references. It also queues again the purges of deleted
+ * repositories and namespaces whose queue item was given up. Safe to run in several processes at
+ * once: see docs/garbage-collection.md.
  */
 
 export type GcContext = Pick<AppContext, 'db' | 'dialect' | 'storage' | 'config' | 'metrics' | 'log'>;
 
-/** Repositories collected per run at most (per kind of search). */
+/** Repositories collected per run at most, per kind of search (expired tags, untagged manifests). */
 const REPOSITORY_BATCH = 50;
-/** Untagged manifests looked at per run to find their repositories. */
+/** Untagged manifests looked at per run at most to find their repositories. */
 const UNTAGGED_SCAN = 1000;
 /** Blobs with expired links handled per query. */
 const LINK_BATCH = 500;
@@ -65,6 +67,7 @@ export class GarbageCollector {
     if (allCollected) this.untaggedScannedUpTo = untaggedScannedUpTo;
     await this.sweepExpiredLinks(now, report);
     await this.scanForOrphans(now, report);
+    await this.requeueAbandonedPurges(now);
     this.count(report);
     if (report.manifestsDeleted > 0 || report.storageBlobsDeleted > 0) {
       this.ctx.log.info({ worker: 'gc', ...report }, 'garbage collected');
@@ -76,7 +79,7 @@ export class GarbageCollector {
     const { db } = this.ctx;
     const expired = await repositoriesWithExpiredTags(db, now, REPOSITORY_BATCH);
     const untaggedUpTo = now - this.deps.pushHoldMs;
-    const untagged = await repositoriesWithUntaggedManifests(db, this.untaggedScannedUpTo, untaggedUpTo, UNTAGGED_SCAN);
+    const untagged = await repositoriesWithUntaggedManifests(db, this.untaggedScannedUpTo, untaggedUpTo, UNTAGGED_SCAN, REPOSITORY_BATCH);
     const byId = new Map([...expired, ...untagged.repositories].map((r) => [r.id, r]));
     return { repositories: [...byId.values()], untaggedScannedUpTo: untagged.scannedUpTo };
   }
@@ -115,6 +118,18 @@ export class GarbageCollector {
     const { ids, lastScanned } = await unreferencedBlobs(this.ctx.db, now, this.orphanScanAfter, ORPHAN_SCAN);
     this.orphanScanAfter = lastScanned ?? 0;
     await this.collect(ids, report);
+  }
+
+  /** Purges of deleted repositories and namespaces whose queue item is gone, for their workers. */
+  private async requeueAbandonedPurges(now: number): Promise<void> {
+    const { db, config, log } = this.ctx;
+    try {
+      const repositories = config.FEATURE_REPOSITORY_GARBAGE_COLLECTION ? await requeueAbandonedRepositoryPurges(db, now) : 0;
+      const namespaces = config.FEATURE_NAMESPACE_GARBAGE_COLLECTION ? await requeueAbandonedNamespacePurges(db, now) : 0;
+      if (repositories + namespaces > 0) log.warn({ worker: 'gc', repositories, namespaces }, 'abandoned purges queued again');
+    } catch (err) {
+      log.error({ err, worker: 'gc' }, 'looking for abandoned purges failed');
+    }
   }
 
   private async collect(blobIds: number[], report: GcRunReport): Promise<void> {

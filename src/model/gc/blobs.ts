@@ -1,13 +1,15 @@
-import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from 'kysely';
 import type { Dialect } from '../../db/migrations/column-types.js';
 import type { Database } from '../../db/tables.js';
 import type { Storage } from '../../storage/storage.js';
+import { linkAlive } from '../blobs.js';
 import { nowMs } from '../clock.js';
 import { isForeignKeyViolation, lockForCollection } from './row-locks.js';
 
 /**
  * Blob garbage collection. A blob stays while a manifest references it (manifest_blob) or a
- * repository holds a live link to it (repository_blob with expires_at NULL or in the future).
+ * repository holds a live link to it (repository_blob with expires_at NULL or in the future; a
+ * permanent link only counts while a manifest of its repository uses the blob).
  * Each blob is collected in its own transactions, under the lock of its row: see "Push and GC
  * running together" in docs/garbage-collection.md for the protocol pushes follow on their side.
  */
@@ -77,23 +79,26 @@ async function collectBlob(deps: BlobCollectionDeps, blobId: number, report: Blo
   if (orphaned) await deleteOrphanBlob(deps, blobId, report);
 }
 
+/** The link's repository has no manifest that uses the linked blob. */
+function unusedByRepository(eb: ExpressionBuilder<Database, 'repository_blob'>): Expression<SqlBool> {
+  return eb.not(
+    eb.exists(
+      eb
+        .selectFrom('manifest_blob')
+        .innerJoin('manifest', 'manifest.id', 'manifest_blob.manifest_id')
+        .select('manifest_blob.manifest_id')
+        .whereRef('manifest_blob.blob_id', '=', 'repository_blob.blob_id')
+        .whereRef('manifest.repository_id', '=', 'repository_blob.repository_id'),
+    ),
+  );
+}
+
 /**
  * Expired links, and permanent links of repositories whose manifests no longer use the blob. A
  * permanent link an upload or mount renewed (hold_until still ahead) becomes an expiring link
  * instead, so the push that renewed it can still reference the blob.
  */
 async function deleteStaleLinks(trx: Trx, blobId: number, now: number): Promise<number> {
-  const unusedByRepository = (eb: ExpressionBuilder<Database, 'repository_blob'>) =>
-    eb.not(
-      eb.exists(
-        eb
-          .selectFrom('manifest_blob')
-          .innerJoin('manifest', 'manifest.id', 'manifest_blob.manifest_id')
-          .select('manifest_blob.manifest_id')
-          .where('manifest_blob.blob_id', '=', blobId)
-          .whereRef('manifest.repository_id', '=', 'repository_blob.repository_id'),
-      ),
-    );
   await trx
     .updateTable('repository_blob')
     .set((eb) => ({ expires_at: eb.ref('hold_until'), hold_until: null }))
@@ -128,44 +133,64 @@ async function blobReferenced(trx: Trx, blobId: number, now: number): Promise<bo
     .selectFrom('repository_blob')
     .select('repository_id')
     .where('blob_id', '=', blobId)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .where(linkAlive(now))
     .limit(1)
     .executeTakeFirst();
   return byLink !== undefined;
 }
 
 /**
- * Deletes an unreferenced blob: under its row lock, checks again that nothing references it,
- * deletes its rows, then its storage objects, then commits. Every database write comes before the
- * storage delete, so a conflict with a concurrent push aborts the transaction while the bytes are
- * still there.
+ * Deletes an unreferenced blob. Under its row lock it checks again that nothing references it and
+ * deletes its expired links, its placements and the row (a live link a mount renewed meanwhile
+ * stays and makes the row's delete break a foreign key: the push won). Only then are the stored
+ * bytes deleted, location by location. Locations whose delete failed get their placement back,
+ * and with it the row, so the commit keeps what succeeded and a later run retries the rest.
  */
 async function deleteOrphanBlob(deps: BlobCollectionDeps, blobId: number, report: BlobCollectionReport): Promise<void> {
   const counts: DeletedRows = {};
-  const removedFromStorage = await deps.db.transaction().execute(async (trx) => {
-    if (!(await lockForCollection(trx, deps.dialect, 'blob', blobId))) return false;
-    if (await blobReferenced(trx, blobId, nowMs())) return false;
-    const blob = await trx.selectFrom('blob').select('digest').where('id', '=', blobId).executeTakeFirstOrThrow();
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    if (!(await lockForCollection(trx, deps.dialect, 'blob', blobId))) return undefined;
+    const now = nowMs();
+    if (await blobReferenced(trx, blobId, now)) return undefined;
+    const blob = await trx.selectFrom('blob').selectAll().where('id', '=', blobId).executeTakeFirstOrThrow();
     const placements = await trx.selectFrom('blob_placement').select('location').where('blob_id', '=', blobId).execute();
     const stores = placements.map((p) => deps.storage.location(p.location));
     // A location missing from the configuration cannot be cleaned: keep the row that records it.
-    if (stores.some((store) => store === undefined)) return false;
+    if (stores.some((store) => store === undefined)) return undefined;
 
-    const links = await trx.deleteFrom('repository_blob').where('blob_id', '=', blobId).executeTakeFirst();
+    const links = await trx.deleteFrom('repository_blob').where('blob_id', '=', blobId).where('expires_at', '<=', now).executeTakeFirst();
     addDeletedRows(counts, 'repository_blob', Number(links.numDeletedRows));
-    const placed = await trx.deleteFrom('blob_placement').where('blob_id', '=', blobId).executeTakeFirst();
-    addDeletedRows(counts, 'blob_placement', Number(placed.numDeletedRows));
+    await trx.deleteFrom('blob_placement').where('blob_id', '=', blobId).execute();
     await trx.deleteFrom('blob').where('id', '=', blobId).execute();
-    addDeletedRows(counts, 'blob', 1);
 
     // A usage-log export document is stored under its digest too; it is not ours to delete.
     const exported = await trx.selectFrom('log_export').select('id').where('digest', '=', blob.digest).limit(1).executeTakeFirst();
-    if (exported || stores.length === 0) return false;
-    for (const store of stores) await store!.delete(blob.digest);
-    return true;
+    const failed: Array<{ location: string; error: unknown }> = [];
+    if (!exported) {
+      for (const store of stores) {
+        try {
+          await store!.delete(blob.digest);
+        } catch (error) {
+          failed.push({ location: store!.location, error });
+        }
+      }
+    }
+    if (failed.length > 0) {
+      await trx.insertInto('blob').values(blob).execute();
+      await trx
+        .insertInto('blob_placement')
+        .values(failed.map((f) => ({ blob_id: blobId, location: f.location })))
+        .execute();
+    } else {
+      addDeletedRows(counts, 'blob', 1);
+    }
+    addDeletedRows(counts, 'blob_placement', placements.length - failed.length);
+    return { removedFromStorage: !exported && stores.length > 0 && failed.length === 0, failed };
   });
   mergeDeletedRows(report.rowsDeleted, counts);
-  if (removedFromStorage) report.storageBlobsDeleted++;
+  if (!outcome) return;
+  if (outcome.removedFromStorage) report.storageBlobsDeleted++;
+  for (const { error } of outcome.failed) report.failures.push({ blobId, error });
 }
 
 /** Blobs (ids after `afterId`, ascending) with at least one expired link: the global link sweep. */
@@ -183,8 +208,18 @@ export async function blobsWithExpiredLinks(db: Kysely<Database>, now: number, a
 }
 
 /**
- * Blobs (ids after `afterId`, ascending) without a manifest or live link: left behind by an
- * interrupted collection, say. The worker walks the table a batch per run.
+ * A link that keeps its blob: an unexpired upload or mount hold, or a permanent link of a
+ * repository whose manifests use the blob.
+ */
+function linkKeepsBlob(now: number) {
+  return (eb: ExpressionBuilder<Database, 'repository_blob'>): Expression<SqlBool> =>
+    eb.or([eb('repository_blob.expires_at', '>', now), eb.and([eb('repository_blob.expires_at', 'is', null), eb.not(unusedByRepository(eb))])]);
+}
+
+/**
+ * Blobs (ids after `afterId`, ascending) that nothing keeps, or that a repository still holds by a
+ * permanent link although none of its manifests uses them any more: left behind by an interrupted
+ * or skipped collection, say. The worker walks the table a batch per run.
  */
 export async function unreferencedBlobs(
   db: Kysely<Database>,
@@ -195,24 +230,21 @@ export async function unreferencedBlobs(
   const scanned = await db.selectFrom('blob').select('id').where('id', '>', afterId).orderBy('id').limit(limit).execute();
   const lastScanned = scanned.at(-1)?.id;
   if (lastScanned === undefined) return { ids: [], lastScanned };
+  const linksOfBlob = (eb: ExpressionBuilder<Database, 'blob'>) =>
+    eb.selectFrom('repository_blob').select('repository_blob.blob_id').whereRef('repository_blob.blob_id', '=', 'blob.id');
   const rows = await db
     .selectFrom('blob')
     .select('blob.id')
     .where('blob.id', '>', afterId)
     .where('blob.id', '<=', lastScanned)
     .where((eb) =>
-      eb.not(eb.exists(eb.selectFrom('manifest_blob').select('manifest_blob.blob_id').whereRef('manifest_blob.blob_id', '=', 'blob.id'))),
-    )
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('repository_blob')
-            .select('repository_blob.blob_id')
-            .whereRef('repository_blob.blob_id', '=', 'blob.id')
-            .where((inner) => inner.or([inner('repository_blob.expires_at', 'is', null), inner('repository_blob.expires_at', '>', now)])),
-        ),
-      ),
+      eb.or([
+        eb.and([
+          eb.not(eb.exists(eb.selectFrom('manifest_blob').select('manifest_blob.blob_id').whereRef('manifest_blob.blob_id', '=', 'blob.id'))),
+          eb.not(eb.exists(linksOfBlob(eb).where(linkKeepsBlob(now)))),
+        ]),
+        eb.exists(linksOfBlob(eb).where('repository_blob.expires_at', 'is', null).where(unusedByRepository)),
+      ]),
     )
     .orderBy('blob.id')
     .execute();

@@ -18,20 +18,24 @@ export interface ManifestCollectionDeps {
 
 const MANIFEST_BATCH = 100;
 
+/** The condition for a manifest no tag row (live or in the time machine) points at and no index lists. */
+export function untaggedAndUnlisted(eb: ExpressionBuilder<Database, 'manifest'>): Expression<SqlBool> {
+  return eb.and([
+    eb.not(eb.exists(eb.selectFrom('tag').select('tag.id').whereRef('tag.manifest_id', '=', 'manifest.id'))),
+    eb.not(
+      eb.exists(
+        eb.selectFrom('manifest_child').select('manifest_child.manifest_id').whereRef('manifest_child.child_manifest_id', '=', 'manifest.id'),
+      ),
+    ),
+  ]);
+}
+
 /** The condition for a manifest nothing keeps: pushed at or before `holdCutoff`, and unreferenced. */
 function unreferenced(holdCutoff: number) {
   return (eb: ExpressionBuilder<Database, 'manifest'>): Expression<SqlBool> =>
     eb.and([
       eb('manifest.pushed_at', '<=', holdCutoff),
-      eb.not(eb.exists(eb.selectFrom('tag').select('tag.id').whereRef('tag.manifest_id', '=', 'manifest.id'))),
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('manifest_child')
-            .select('manifest_child.manifest_id')
-            .whereRef('manifest_child.child_manifest_id', '=', 'manifest.id'),
-        ),
-      ),
+      untaggedAndUnlisted(eb),
       eb.or([
         eb('manifest.subject_digest', 'is', null),
         eb.not(

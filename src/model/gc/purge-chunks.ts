@@ -14,6 +14,11 @@ export interface PurgeObserver {
   /** Blobs that left storage. */
   blobsDeleted(count: number): void;
   repositoryPurged(): void;
+  /**
+   * A blob the purge could not collect (storage unreachable, say). The purge goes on without it;
+   * the gc worker's scan for blobs nothing references collects it later.
+   */
+  blobNotCollected?(blobId: number, error: unknown): void;
 }
 
 export const SILENT_OBSERVER: PurgeObserver = {

@@ -12,11 +12,13 @@ import { PURGE_CHUNK_ROWS, type PurgeObserver, repeatUntilDone, reported, SILENT
  * what they name.
  *
  * The steps run in order, chunk by chunk. Blobs stay reachable from the repository's own links
- * until they have been collected: a manifest's blobs are linked (expired) in the transaction that
- * removes the manifest, and a link goes only after collectBlobs has seen its blob. Wherever a crash
- * interrupts the purge, running it again finds every blob still to collect. Links are expired
- * before collection because an unexpired link (a blob pushed without a manifest yet) would keep
- * its blob alive.
+ * until collection has looked at them: a manifest's blobs are linked (expired) in the transaction
+ * that removes the manifest, and a link goes only after collectBlobs has tried its blob. Wherever a
+ * crash interrupts the purge, running it again finds every blob still to collect. A blob that
+ * could not be collected (storage unreachable) does not stop the purge: it is reported to the
+ * observer and, no longer referenced by anything, left to the gc worker's scan for unreferenced
+ * blobs. Links are expired before collection because an unexpired link (a blob pushed without a
+ * manifest yet) would keep its blob alive.
  */
 
 export interface RepositoryPurgeDeps {
@@ -136,8 +138,10 @@ const collectLinkedBlobs: RepositoryPurgeStep = {
     const collected = await collectBlobsReporting(deps, blobIds);
     for (const [table, count] of Object.entries(collected.rowsDeleted)) reported(observer, table, count);
     observer.blobsDeleted(collected.storageBlobsDeleted);
-    // The links stay until every blob of the chunk was looked at, so a retry offers them again.
-    if (collected.failures.length > 0) throw collected.failures[0]!.error;
+    // Failing here would only make the queue retry until it gives up, leaving the repository marked
+    // for deletion for good. The blobs that failed keep their rows, which nothing references once
+    // these links go: the gc worker's orphan scan deletes them when storage answers again.
+    for (const { blobId, error } of collected.failures) observer.blobNotCollected?.(blobId, error);
     const result = await db
       .deleteFrom('repository_blob')
       .where('repository_id', '=', repositoryId)

@@ -3,7 +3,8 @@ import type { Dialect } from '../../db/migrations/column-types.js';
 import type { Database } from '../../db/tables.js';
 import type { Storage } from '../../storage/storage.js';
 import { addDeletedRows, collectBlobsReporting, type DeletedRows, mergeDeletedRows } from './blobs.js';
-import { collectRepositoryManifests } from './manifests.js';
+import { tagPastTimeMachine } from '../tags.js';
+import { collectRepositoryManifests, untaggedAndUnlisted } from './manifests.js';
 import { deleteTagsPastTimeMachine } from './tags.js';
 
 /**
@@ -79,15 +80,7 @@ export async function repositoriesWithExpiredTags(db: Kysely<Database>, now: num
           .selectFrom('tag')
           .select('tag.id')
           .whereRef('tag.repository_id', '=', 'repository.id')
-          .where((t) =>
-            t.or([
-              t('tag.lifetime_end_ms', '<=', cutoff),
-              t.and([
-                t('tag.lifetime_end_ms', 'is', null),
-                t('tag.expires_at_ms', '<=', cutoff),
-              ]),
-            ]),
-          ),
+          .where(tagPastTimeMachine(cutoff)),
       ),
     )
     .orderBy(sql`random()`)
@@ -99,13 +92,15 @@ export async function repositoriesWithExpiredTags(db: Kysely<Database>, now: num
 /**
  * Repositories holding a manifest that no tag or index references, PUT in (`after`, `upTo`]:
  * manifests pushed by digest and never tagged, whose hold has run out since the last look. Scans
- * at most `limit` such manifests in pushed_at order; `scannedUpTo` is where the next look starts.
+ * at most `limit` such manifests in pushed_at order and stops before the manifests of a
+ * repository beyond the first `repositoryLimit`; `scannedUpTo` is where the next look starts.
  */
 export async function repositoriesWithUntaggedManifests(
   db: Kysely<Database>,
   after: number,
   upTo: number,
   limit: number,
+  repositoryLimit: number,
 ): Promise<{ repositories: RepositoryWithGarbage[]; scannedUpTo: number }> {
   const manifests = await db
     .selectFrom('manifest')
@@ -114,25 +109,23 @@ export async function repositoriesWithUntaggedManifests(
     .where('repository.state', '!=', 'MARKED_FOR_DELETION')
     .where('manifest.pushed_at', '>', after)
     .where('manifest.pushed_at', '<=', upTo)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('tag').select('tag.id').whereRef('tag.manifest_id', '=', 'manifest.id'))))
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('manifest_child')
-            .select('manifest_child.manifest_id')
-            .whereRef('manifest_child.child_manifest_id', '=', 'manifest.id'),
-        ),
-      ),
-    )
+    .where(untaggedAndUnlisted)
     .orderBy('manifest.pushed_at')
     .limit(limit)
     .execute();
-  // A full batch may stop inside one millisecond: start the next look at that millisecond again.
-  const scannedUpTo = manifests.length < limit ? upTo : Math.max(after, Number(manifests.at(-1)!.pushed_at) - 1);
-  const ids = [...new Set(manifests.map((m) => m.repository_id))];
-  if (ids.length === 0) return { repositories: [], scannedUpTo };
-  const rows = await repositoriesToCollect(db).where('repository.id', 'in', ids).execute();
+  // A full batch, or one cut at `repositoryLimit` repositories, may stop inside one millisecond:
+  // the next look starts at that millisecond again.
+  const ids = new Set<number>();
+  let scannedUpTo = manifests.length < limit ? upTo : Math.max(after, Number(manifests.at(-1)!.pushed_at) - 1);
+  for (const manifest of manifests) {
+    if (!ids.has(manifest.repository_id) && ids.size === repositoryLimit) {
+      scannedUpTo = Math.max(after, Number(manifest.pushed_at) - 1);
+      break;
+    }
+    ids.add(manifest.repository_id);
+  }
+  if (ids.size === 0) return { repositories: [], scannedUpTo };
+  const rows = await repositoriesToCollect(db).where('repository.id', 'in', [...ids]).execute();
   return { repositories: rows.map(toRepository), scannedUpTo };
 }
 

@@ -1,13 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/tables.js';
+import { tagPastTimeMachine } from '../tags.js';
 
 const TAG_BATCH = 500;
 
 /**
- * Deletes the repository's tag rows that left the time machine: ended (lifetime_end_ms) or expired
- * (expires_at_ms, while lifetime_end_ms is NULL: see tagAlive) at or before `cutoff`, which is now
- * minus the namespace's removed_tag_expiration_s. Hidden tags too. Returns how many rows went.
- * Restore (model/tag-history.ts) accepts only rows that ended after the same cutoff.
+ * Deletes the repository's tag rows that left the time machine (tagPastTimeMachine) at `cutoff`,
+ * which is now minus the namespace's removed_tag_expiration_s. Hidden tags too. Returns how many
+ * rows went. Restore (model/tag-history.ts) accepts only the others (tagWithinTimeMachine).
  */
 export async function deleteTagsPastTimeMachine(db: Kysely<Database>, repositoryId: number, cutoff: number): Promise<number> {
   let deleted = 0;
@@ -16,12 +16,7 @@ export async function deleteTagsPastTimeMachine(db: Kysely<Database>, repository
       .selectFrom('tag')
       .select('id')
       .where('repository_id', '=', repositoryId)
-      .where((eb) =>
-        eb.or([
-          eb('lifetime_end_ms', '<=', cutoff),
-          eb.and([eb('lifetime_end_ms', 'is', null), eb('expires_at_ms', '<=', cutoff)]),
-        ]),
-      )
+      .where(tagPastTimeMachine(cutoff))
       .limit(TAG_BATCH)
       .execute();
     if (batch.length === 0) return deleted;
