@@ -23,8 +23,8 @@ import { logApiAction } from './usage-log.js';
 
 /**
  * Namespace quotas (Quay's endpoints/api/namespacequota.py): organization members read their
- * organization's quota and limits, users read their own, and superusers with full access change
- * them. Like Quay, the endpoints exist only with FEATURE_SUPER_USERS, FEATURE_QUOTA_MANAGEMENT and
+ * organization's quota and limits, users read their own, and superusers change them. Like Quay,
+ * the endpoints exist only with FEATURE_SUPER_USERS, FEATURE_QUOTA_MANAGEMENT and
  * FEATURE_EDIT_QUOTA; otherwise they answer 404. The superuser panel's variants are in
  * quota-superuser.ts.
  */
@@ -123,7 +123,7 @@ function registerOrganizationQuotaRoutes(router: ApiRouter): void {
     method: 'POST',
     path: base,
     operationId: 'createOrganizationQuota',
-    summary: 'Create the organization quota (superusers with full access).',
+    summary: 'Create the organization quota (superusers).',
     tag: 'namespacequota',
     body: QuotaSizeBody,
     status: 201,
@@ -157,7 +157,7 @@ function registerOrganizationQuotaRoutes(router: ApiRouter): void {
     method: 'PUT',
     path: `${base}/{quota_id}`,
     operationId: 'changeOrganizationQuota',
-    summary: 'Change the size of the organization quota (superusers with full access).',
+    summary: 'Change the size of the organization quota (superusers).',
     tag: 'namespacequota',
     body: QuotaSizeBody,
     async handler(call) {
@@ -187,7 +187,7 @@ function registerOrganizationQuotaRoutes(router: ApiRouter): void {
     method: 'DELETE',
     path: `${base}/{quota_id}`,
     operationId: 'deleteOrganizationQuota',
-    summary: 'Delete the organization quota and its limits (superusers with full access).',
+    summary: 'Delete the organization quota and its limits (superusers).',
     tag: 'namespacequota',
     status: 204,
     async handler(call) {
@@ -223,7 +223,7 @@ function registerOrganizationQuotaRoutes(router: ApiRouter): void {
     method: 'POST',
     path: `${base}/{quota_id}/limit`,
     operationId: 'createOrganizationQuotaLimit',
-    summary: 'Add a Warning or Reject limit to an organization quota (superusers with full access).',
+    summary: 'Add a Warning or Reject limit to an organization quota (superusers).',
     tag: 'namespacequota',
     body: NewLimitBody,
     status: 201,
@@ -255,7 +255,7 @@ function registerOrganizationQuotaRoutes(router: ApiRouter): void {
     method: 'PUT',
     path: `${base}/{quota_id}/limit/{limit_id}`,
     operationId: 'changeOrganizationQuotaLimit',
-    summary: 'Change the type or threshold of a quota limit (superusers with full access).',
+    summary: 'Change the type or threshold of a quota limit (superusers).',
     tag: 'namespacequota',
     body: ChangeLimitBody,
     async handler(call) {
@@ -282,7 +282,7 @@ function registerOrganizationQuotaRoutes(router: ApiRouter): void {
     method: 'DELETE',
     path: `${base}/{quota_id}/limit/{limit_id}`,
     operationId: 'deleteOrganizationQuotaLimit',
-    summary: 'Delete a quota limit (superusers with full access).',
+    summary: 'Delete a quota limit (superusers).',
     tag: 'namespacequota',
     status: 204,
     async handler(call) {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { WORKER_NAMES } from '../workers/index.js';
+import { unknownWorkersProblem, WORKER_NAMES } from '../workers/index.js';
 
 /**
  * Parses a comma-separated list of worker names (`worker --only`, `serve --workers`). An unknown
@@ -12,12 +12,8 @@ export function parseWorkerNames(text: string): string[] {
     .map((name) => name.trim())
     .filter((name) => name !== '');
   if (names.length === 0) throw new InvalidArgumentError(`name at least one worker; known: ${WORKER_NAMES.join(', ')}`);
-  const unknown = names.filter((name) => !WORKER_NAMES.includes(name));
-  if (unknown.length > 0) {
-    throw new InvalidArgumentError(
-      `unknown worker ${unknown.map((name) => `"${name}"`).join(', ')}; known: ${WORKER_NAMES.join(', ')}`,
-    );
-  }
+  const problem = unknownWorkersProblem(names);
+  if (problem) throw new InvalidArgumentError(problem);
   return [...new Set(names)];
 }
 

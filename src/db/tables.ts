@@ -429,10 +429,13 @@ export interface QuotaRepositorySizeTable {
   computed_at: number;
 }
 
-/** A quota threshold (percent) the namespace was notified about crossing; removed once back under it. */
+/** A quota limit the namespace was notified about reaching; removed once the namespace is back under it. */
 export interface QuotaNotificationStateTable {
   namespace_id: number;
+  quota_type: QuotaType;
   threshold_percent: number;
+  /** The largest counted size of the namespace since it was notified (never the blobs of a refused push). */
+  counted_bytes: number;
   notified_at: number;
 }
 

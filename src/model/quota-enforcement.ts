@@ -2,9 +2,9 @@ import { type Kysely, sql } from 'kysely';
 import type { QuaysideConfig } from '../config/load.js';
 import type { Database } from '../db/tables.js';
 import { Denied } from '../errors.js';
-import { notifyQuotaThreshold } from './quota-notifications.js';
+import { notifyQuotaThreshold, thresholdBytes } from './quota-notifications.js';
 import { shortSize } from './quota-units.js';
-import { computeNamespaceSize } from './quota-sizes.js';
+import { recountNamespaceSizes } from './quota-sizes.js';
 
 /**
  * The quota check of a manifest push (Quay's verify_namespace_quota). The namespace's size is its
@@ -77,7 +77,7 @@ function rejectThreshold(config: QuaysideConfig, state: QuotaState): { bytes: nu
   if (state.reject_percent === null) return undefined;
   const limitBytes = Number(state.limit_bytes);
   const percent = Number(state.reject_percent);
-  return { bytes: Math.floor((limitBytes * percent) / 100), percent, limitBytes };
+  return { bytes: thresholdBytes({ percent, limitBytes }), percent, limitBytes };
 }
 
 /** Bytes of the listed blobs that no manifest of the namespace's live repositories references. */
@@ -112,16 +112,17 @@ export async function checkPushQuota(db: Kysely<Database>, config: QuaysideConfi
   if (!state) return;
   const reject = rejectThreshold(config, state);
   if (reject === undefined) return;
-  // Never computed yet (the worker has not reached it): count it now, once.
-  const stored = state.size_bytes === null ? await computeNamespaceSize(db, input.namespaceId) : Number(state.size_bytes);
+  // Never computed yet (the worker has not reached it): count it now and store it, as the worker
+  // would, so later pushes read the stored size instead of counting again.
+  const stored =
+    state.size_bytes === null ? (await recountNamespaceSizes(db, input.namespaceId)).namespaceBytes : Number(state.size_bytes);
   const used = stored + (await uncountedBytes(db, input.namespaceId, input.blobDigests));
   if (used < reject.bytes) return;
   if (config.FEATURE_QUOTA_NOTIFICATIONS) {
     const namespace = { id: input.namespaceId, name: input.namespaceName };
     // The refusal matters more than its notification: a failure to notify must not turn the 403 into a 500.
-    await notifyQuotaThreshold(db, namespace, { type: 'Reject', percent: reject.percent, limitBytes: reject.limitBytes }, used).catch(
-      () => false,
-    );
+    const threshold = { type: 'Reject' as const, percent: reject.percent, limitBytes: reject.limitBytes };
+    await notifyQuotaThreshold(db, namespace, threshold, { countedBytes: stored, usedBytes: used }).catch(() => false);
   }
   throw new QuotaExceeded(input.namespaceName, used, reject.bytes);
 }

@@ -179,13 +179,14 @@ export async function deleteQuotaLimit(db: Kysely<Database>, limitId: number): P
     const limit = await trx
       .selectFrom('quota_limit')
       .innerJoin('quota', 'quota.id', 'quota_limit.quota_id')
-      .select(['quota.namespace_id as namespace_id', 'quota_limit.percent_of_limit as percent'])
+      .select(['quota.namespace_id as namespace_id', 'quota_limit.quota_type as type', 'quota_limit.percent_of_limit as percent'])
       .where('quota_limit.id', '=', limitId)
       .executeTakeFirst();
     if (limit) {
       await trx
         .deleteFrom('quota_notification_state')
         .where('namespace_id', '=', limit.namespace_id)
+        .where('quota_type', '=', limit.type)
         .where('threshold_percent', '=', limit.percent)
         .execute();
     }

@@ -40,6 +40,13 @@ export const WORKERS: readonly WorkerDefinition[] = [
 
 export const WORKER_NAMES: readonly string[] = WORKERS.map((w) => w.name);
 
+/** What is wrong with a selection of workers, naming the known ones; undefined when every name is known. */
+export function unknownWorkersProblem(names: readonly string[]): string | undefined {
+  const unknown = names.filter((name) => !WORKER_NAMES.includes(name));
+  if (unknown.length === 0) return undefined;
+  return `unknown worker ${unknown.map((n) => `"${n}"`).join(', ')}; known: ${WORKER_NAMES.join(', ')}`;
+}
+
 /** The background workers one process runs. */
 export interface BackgroundWorkers {
   /** Names of the workers that started (enabled by configuration and selected). */
@@ -52,10 +59,8 @@ export interface BackgroundWorkers {
  * in `--only` fails at start instead of silently running nothing.
  */
 export function startBackgroundWorkers(ctx: AppContext, only?: readonly string[]): BackgroundWorkers {
-  const unknown = (only ?? []).filter((name) => !WORKER_NAMES.includes(name));
-  if (unknown.length > 0) {
-    throw new Error(`unknown worker ${unknown.map((n) => `"${n}"`).join(', ')}; known: ${WORKER_NAMES.join(', ')}`);
-  }
+  const problem = unknownWorkersProblem(only ?? []);
+  if (problem) throw new Error(problem);
   const started: Array<{ name: string; worker: RunningWorker }> = [];
   for (const definition of WORKERS) {
     if (only && !only.includes(definition.name)) continue;

@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js';
-import type { LeasedItem } from '../model/queue.js';
+import { asSafeInteger } from '../model/narrow.js';
 import { updateQuotaNotifications } from '../model/quota-notifications.js';
 import { namespacesNeverCounted, recountNamespaceSizes } from '../model/quota-sizes.js';
 import { PeriodicWorker } from './periodic-worker.js';
@@ -29,11 +29,6 @@ export interface QuotaTotalsWorkers {
   backfill: PeriodicWorker;
 }
 
-function namespaceIdOf(item: LeasedItem): number | undefined {
-  const id = item.body['namespace_id'];
-  return typeof id === 'number' && Number.isSafeInteger(id) ? id : undefined;
-}
-
 /**
  * Recounts the namespace if it still exists (a deleted one has nothing to count), then, with
  * FEATURE_QUOTA_NOTIFICATIONS, notifies the quota thresholds the new size reaches.
@@ -42,7 +37,9 @@ async function recountIfPresent(ctx: QuotaTotalsContext, namespaceId: number): P
   const namespace = await findNamespaceById(ctx.db, namespaceId);
   if (!namespace) return;
   const sizes = await recountNamespaceSizes(ctx.db, namespaceId);
-  if (ctx.config.FEATURE_QUOTA_NOTIFICATIONS) await updateQuotaNotifications(ctx.db, namespace, sizes.namespaceBytes);
+  if (ctx.config.FEATURE_QUOTA_NOTIFICATIONS) {
+    await updateQuotaNotifications(ctx.db, namespace, sizes.namespaceBytes, ctx.config.DEFAULT_SYSTEM_REJECT_QUOTA_BYTES);
+  }
 }
 
 /** Runs one backfill pass: computes up to a batch of never-computed namespaces; returns how many. */
@@ -59,7 +56,7 @@ export function createQuotaTotalsWorkers(ctx: QuotaTotalsContext, options: { pol
     {
       queue: 'quotatotal',
       async handle(item) {
-        const namespaceId = namespaceIdOf(item);
+        const namespaceId = asSafeInteger(item.body['namespace_id']);
         if (namespaceId === undefined) {
           ctx.log.warn({ item: item.id }, 'quotatotal item without a namespace id; dropped');
           return;

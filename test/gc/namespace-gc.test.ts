@@ -136,7 +136,7 @@ describe.each(testDialects())('namespace garbage collection (%s)', (dialect) => 
     await addTeam(registry, org.id, 'devs', 'member', [carol, `${doomedOrg}+deployer`]);
     await addTeam(registry, kept.id, 'devs', 'member', [carol]);
     await db.insertInto('quota').values({ namespace_id: org.id, limit_bytes: 1 << 30, created_at: Date.now() }).execute();
-    await db.insertInto('quota_notification_state').values({ namespace_id: org.id, threshold_percent: 80, notified_at: Date.now() }).execute();
+    await db.insertInto('quota_notification_state').values({ namespace_id: org.id, quota_type: 'Warning', threshold_percent: 80, counted_bytes: 0, notified_at: Date.now() }).execute();
 
     const robotIds = [await namespaceId(registry, `${alice}+builder`), await namespaceId(registry, `${doomedOrg}+deployer`)];
     const repositoryIds = (await db.selectFrom('repository').select('id').where('namespace_id', 'in', [aliceId, org.id]).execute()).map((r) => r.id);

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestQuotaRecount } from '../../src/model/quota-recount.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { QUOTA_RECOUNT_DELAY_MS, requestQuotaRecount } from '../../src/model/quota-recount.js';
 import { GarbageCollector } from '../../src/workers/gc.js';
 import { backfillQuotaTotals, createQuotaTotalsWorkers } from '../../src/workers/quota-totals.js';
 import { type ApiClient, expectApiError, expectStatus, sessionClient } from '../helpers/api.js';
@@ -29,8 +29,28 @@ function distinctBytes(...images: { blobs: Blob[] }[]): number {
   return [...sizes.values()].reduce((a, b) => a + b, 0);
 }
 
-async function drainTotals(registry: TestRegistry): Promise<number> {
+/** Runs the quotatotal worker as it runs now, before the recount delay has passed. */
+async function drainTotalsNow(registry: TestRegistry): Promise<number> {
   return createQuotaTotalsWorkers(registry.ctx).queue.drain();
+}
+
+/** Runs the quotatotal worker with the clock moved past the recount delay. */
+async function drainTotals(registry: TestRegistry): Promise<number> {
+  vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + QUOTA_RECOUNT_DELAY_MS, shouldAdvanceTime: true });
+  try {
+    return await drainTotalsNow(registry);
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
+async function storedSize(registry: TestRegistry, namespace: string): Promise<number | undefined> {
+  const row = await registry.ctx.db
+    .selectFrom('quota_namespace_size')
+    .select('size_bytes')
+    .where('namespace_id', '=', await namespaceId(registry, namespace))
+    .executeTakeFirst();
+  return row ? Number(row.size_bytes) : undefined;
 }
 
 /** Kinds of the in-app notifications addressed to the namespace. */
@@ -142,7 +162,11 @@ describe.each(testDialects())('namespace quotas (%s)', (dialect) => {
     await pusher.pushImage('acme/two', 'v1', two);
     // Uploaded but referenced by no manifest: counts nowhere.
     await pusher.pushBlob('acme/one', randomBlob(5_000));
+    // Both pushes wait in one recount, which no worker may take before the delay has passed.
     expect(await quotaItems(registry)).toBe(1);
+    const item = await registry.ctx.db.selectFrom('queue_item').select('available_after').where('queue_name', '=', 'quotatotal').executeTakeFirstOrThrow();
+    expect(Number(item.available_after)).toBeGreaterThan(Date.now() + QUOTA_RECOUNT_DELAY_MS / 2);
+    expect(await drainTotalsNow(registry)).toBe(0);
     expect(await drainTotals(registry)).toBe(1);
 
     const repos = await alice.get('/api/v1/repository?namespace=acme');
@@ -195,6 +219,41 @@ describe.each(testDialects())('namespace quotas (%s)', (dialect) => {
     expect(await notificationKinds(registry, 'acme')).toEqual(['quota_error', 'quota_warning']);
   });
 
+  it('keeps a refused push\'s quota_error across recounts that leave out the refused blobs', async () => {
+    const big = image([shared, randomBlob(20_000)], 's390x');
+    for (const blob of big.blobs) await pusher.pushBlob('acme/three', blob);
+    expect((await pusher.putManifest('acme/three', 'big', big.manifest)).status).toBe(403);
+    expect(await notificationKinds(registry, 'acme')).toEqual(['quota_error', 'quota_warning']);
+  });
+
+  it('notifies a Warning and a Reject limit at the same percentage separately, once per crossing', async () => {
+    await createOrganizationBy(registry, 'tight', 'alice');
+    const tight = image([randomBlob(40_000)], 'mips');
+    await pusher.pushImage('tight/app', 'v1', tight);
+    const size = distinctBytes(tight);
+    expectStatus(await root.post('/api/v1/superuser/organization/tight/quota', { limit_bytes: size + 1_000 }), 201);
+    const quotaId = (await root.get('/api/v1/organization/tight/quota')).body[0].id as number;
+    for (const type of ['Warning', 'Reject']) {
+      expectStatus(await root.post(`/api/v1/organization/tight/quota/${quotaId}/limit`, { type, threshold_percent: 90 }), 201);
+    }
+    await drainTotals(registry);
+    expect((await notificationKinds(registry, 'tight')).sort()).toEqual(['quota_error', 'quota_warning']);
+
+    const more = image([randomBlob(3_000)], 'sparc');
+    for (const blob of more.blobs) await pusher.pushBlob('tight/app', blob);
+    expect((await pusher.putManifest('tight/app', 'v2', more.manifest)).status).toBe(403);
+    expect(await notificationKinds(registry, 'tight')).toHaveLength(2);
+
+    // Back under both limits, then over the Reject limit again: a new crossing, a new quota_error.
+    expectStatus(await alice.delete('/api/v1/repository/tight/app'), 204);
+    await drainTotals(registry);
+    expect(await storedSize(registry, 'tight')).toBe(0);
+    const again = image([randomBlob(size)], 'sparc64');
+    for (const blob of again.blobs) await pusher.pushBlob('tight/other', blob);
+    expect((await pusher.putManifest('tight/other', 'v1', again.manifest)).status).toBe(403);
+    expect((await notificationKinds(registry, 'tight')).sort()).toEqual(['quota_error', 'quota_error', 'quota_warning']);
+  });
+
   it('recounts after a repository is deleted through the API', async () => {
     const before = (await bob.get('/api/v1/organization/acme')).body.quota_report.quota_bytes as number;
     expectStatus(await alice.delete('/api/v1/repository/acme/two'), 204);
@@ -236,10 +295,26 @@ describe.each(testDialects())('namespace quotas (%s)', (dialect) => {
     const carolPush = new RegistryClient(registry.url, basicAuth('carol', PASSWORD));
     const huge = image([randomBlob(SYSTEM_DEFAULT_REJECT + 1_000)], 'riscv64');
     for (const blob of huge.blobs) await carolPush.pushBlob('carol/app', blob);
+    expect(await storedSize(registry, 'carol')).toBeUndefined();
     const refused = await carolPush.putManifest('carol/app', 'huge', huge.manifest);
     expect(refused.status, refused.describe()).toBe(403);
     expect(errorBody(refused)?.errors[0]?.message).toMatch(/^Quota has been exceeded on namespace carol: /);
+    // Counted on the spot, once: the next check reads the stored size.
+    expect(await storedSize(registry, 'carol')).toBe(0);
     await carolPush.pushImage('carol/app', 'small', image([randomBlob(2_000)], 'mips64le'));
+    // The default Reject limit notified once; the recount after the small push does not reset it
+    // but remembers the larger size, so only freeing space starts a new crossing.
+    await drainTotals(registry);
+    expect((await carolPush.putManifest('carol/app', 'huge', huge.manifest)).status).toBe(403);
+    expect(await notificationKinds(registry, 'carol')).toEqual(['quota_error']);
+    const claim = await registry.ctx.db
+      .selectFrom('quota_notification_state')
+      .select(['quota_type', 'counted_bytes'])
+      .where('namespace_id', '=', await namespaceId(registry, 'carol'))
+      .executeTakeFirstOrThrow();
+    expect(claim.quota_type).toBe('Reject');
+    expect(Number(claim.counted_bytes)).toBe(await storedSize(registry, 'carol'));
+    expect(Number(claim.counted_bytes)).toBeGreaterThan(2_000);
   });
 
   it('backfills namespaces never counted', async () => {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { ColumnTypes } from './column-types.js';
 
 /**
@@ -39,12 +39,24 @@ export async function up(db: Kysely<unknown>, t: ColumnTypes): Promise<void> {
     .addColumn('computed_at', t.bigint, (c) => c.notNull())
     .execute();
 
-  // The thresholds a namespace has been notified about, so each crossing notifies once.
+  // The limits a namespace has been notified about, so each crossing notifies once; counted_bytes
+  // is the largest counted size since (see quota-notifications.ts).
   await db.schema
     .createTable('quota_notification_state')
     .addColumn('namespace_id', 'integer', (c) => c.notNull().references('namespace.id').onDelete('cascade'))
+    .addColumn('quota_type', 'text', (c) => c.notNull())
     .addColumn('threshold_percent', 'integer', (c) => c.notNull())
+    .addColumn('counted_bytes', t.bigint, (c) => c.notNull())
     .addColumn('notified_at', t.bigint, (c) => c.notNull())
-    .addPrimaryKeyConstraint('quota_notification_state_pk', ['namespace_id', 'threshold_percent'])
+    .addPrimaryKeyConstraint('quota_notification_state_pk', ['namespace_id', 'quota_type', 'threshold_percent'])
+    .execute();
+
+  // Each push looks for a waiting recount of its namespace by body; only quotatotal bodies are
+  // indexed (they are short; other queues' bodies can be large).
+  await db.schema
+    .createIndex('queue_item_quotatotal_body')
+    .on('queue_item')
+    .column('body')
+    .where(sql.ref('queue_name'), '=', 'quotatotal')
     .execute();
 }
