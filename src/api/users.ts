@@ -31,6 +31,9 @@ import type { ApiRouter } from './router.js';
 import { endSession, requireFreshLogin, registerSessionRoutes, startSession } from './session.js';
 import { registerSuperuserUserRoutes } from './superuser-users.js';
 import { logApiAction } from './usage-log.js';
+import { listNamespaceQuotas } from '../model/quota.js';
+import { namespaceQuotaReport, quotaApiEnabled } from '../model/quota-report.js';
+import { embeddedQuotaView } from './quota-views.js';
 
 /**
  * The signed-in user's own account (Quay's endpoints/api/user.py): GET/POST/PUT/DELETE
@@ -88,6 +91,10 @@ async function userView(ctx: AppContext, actor: Identity, user: Namespace): Prom
   };
   const isAdmin = actsAsAccount(actor, user.id, 'user:admin');
   if (isAdmin) Object.assign(view, await privateFields(ctx, user));
+  if (isAdmin && quotaApiEnabled(ctx.config)) {
+    view['quotas'] = (await listNamespaceQuotas(ctx.db, user.id)).map(embeddedQuotaView);
+    view['quota_report'] = await namespaceQuotaReport(ctx.db, ctx.config, user.id);
+  }
   if (actsAsAccount(actor, user.id, 'user:read')) {
     const organizations = await listUserOrganizations(ctx.db, user.id);
     view['organizations'] = await Promise.all(organizations.map((o) => organizationView(ctx, actor, o, isAdmin)));

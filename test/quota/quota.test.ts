@@ -370,6 +370,12 @@ describe.each(testDialects())('namespace quotas (%s)', (dialect) => {
     const superView = await root.get('/api/v1/superuser/users/carol/quota');
     expectStatus(superView);
     expect(superView.body[0].id).toBe(own.body[0].id);
+    const account = await carol.get('/api/v1/user/');
+    expectStatus(account);
+    expect(account.body.quotas).toEqual([expect.objectContaining({ limit_bytes: 5 * 1024 * 1024 })]);
+    expect(account.body.quota_report).toMatchObject({ configured_quota: 5 * 1024 * 1024 });
+    expect(typeof account.body.quota_report.quota_bytes).toBe('number');
+    expect((await root.get('/api/v1/users/carol')).body).not.toHaveProperty('quota_report');
     expectStatus(await root.delete(`/api/v1/superuser/users/carol/quota/${own.body[0].id}`), 204);
     expect((await carol.get('/api/v1/user/quota')).body).toEqual([]);
   });
@@ -400,6 +406,7 @@ describe.each(testDialects())('namespace quotas with FEATURE_QUOTA_MANAGEMENT of
     const org = await alice.get('/api/v1/organization/acme');
     expect(org.body).not.toHaveProperty('quota_report');
     expect(org.body).not.toHaveProperty('quotas');
+    expect((await alice.get('/api/v1/user/')).body).not.toHaveProperty('quota_report');
   });
 });
 
