@@ -1,8 +1,7 @@
 import type { AppContext } from '../context.js';
 import { deferNamespacePurge, parseNamespaceGcBody, purgeNamespace } from '../model/gc/purge-namespace.js';
-import type { PurgeObserver } from '../model/gc/purge-chunks.js';
 import type { LeasedItem } from '../model/queue.js';
-import { purgeMetrics } from './gc-metrics.js';
+import { purgeObserver } from './gc-metrics.js';
 import { QueueWorker } from './queue-worker.js';
 import { GC_LEASE_MS } from './repository-gc.js';
 
@@ -16,10 +15,7 @@ import { GC_LEASE_MS } from './repository-gc.js';
 export type NamespaceGcContext = Pick<AppContext, 'db' | 'dialect' | 'storage' | 'config' | 'metrics' | 'log'>;
 
 export function createNamespaceGcWorker(ctx: NamespaceGcContext, options: { pollMs?: number } = {}): QueueWorker {
-  const observer: PurgeObserver = {
-    ...purgeMetrics(ctx.metrics),
-    blobNotCollected: (blobId, err) => ctx.log.warn({ err, worker: 'namespacegc', blob: blobId }, 'blob not collected; the gc worker retries it'),
-  };
+  const observer = purgeObserver(ctx, 'namespacegc');
 
   async function handle(item: LeasedItem): Promise<void> {
     const body = parseNamespaceGcBody(item.body);

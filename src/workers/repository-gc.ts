@@ -1,10 +1,9 @@
 import type { AppContext } from '../context.js';
 import { purgeRepository } from '../model/gc/purge-repository.js';
 import { asSafeInteger } from '../model/narrow.js';
-import type { PurgeObserver } from '../model/gc/purge-chunks.js';
 import type { LeasedItem } from '../model/queue.js';
 import { requestQuotaRecount } from '../model/quota-recount.js';
-import { purgeMetrics } from './gc-metrics.js';
+import { purgeObserver } from './gc-metrics.js';
 import { QueueWorker } from './queue-worker.js';
 
 /**
@@ -19,10 +18,7 @@ export type RepositoryGcContext = Pick<AppContext, 'db' | 'dialect' | 'storage' 
 export const GC_LEASE_MS = 30 * 60_000;
 
 export function createRepositoryGcWorker(ctx: RepositoryGcContext, options: { pollMs?: number } = {}): QueueWorker {
-  const observer: PurgeObserver = {
-    ...purgeMetrics(ctx.metrics),
-    blobNotCollected: (blobId, err) => ctx.log.warn({ err, worker: 'repositorygc', blob: blobId }, 'blob not collected; the gc worker retries it'),
-  };
+  const observer = purgeObserver(ctx, 'repositorygc');
 
   async function handle(item: LeasedItem): Promise<void> {
     const repositoryId = asSafeInteger(item.body['repository_id']);
