@@ -104,6 +104,20 @@ export function deletedRepositoryName(name: string, repositoryId: number): strin
   return `${name}~deleted~${repositoryId}`;
 }
 
+/** The name a repository had before deletedRepositoryName renamed it. */
+export function nameBeforeDeletion(deletedName: string, repositoryId: number): string {
+  const suffix = deletedRepositoryName('', repositoryId);
+  return deletedName.endsWith(suffix) ? deletedName.slice(0, -suffix.length) : deletedName;
+}
+
+/** Queues the repositorygc item that purges a repository marked for deletion. */
+export async function queueRepositoryPurge(
+  db: Kysely<Database>,
+  repo: { id: number; namespace: string; originalName: string },
+): Promise<void> {
+  await enqueue(db, 'repositorygc', { repository_id: repo.id, namespace: repo.namespace, original_name: repo.originalName });
+}
+
 /**
  * Deletes a repository as far as clients can tell: it leaves every lookup and listing at once and
  * frees its name for reuse; the repositorygc worker removes its content later.
@@ -118,10 +132,6 @@ export async function markRepositoryForDeletion(db: Kysely<Database>, repo: Repo
       .executeTakeFirst();
     // A concurrent delete got there first and has queued the clean-up.
     if (Number(result.numUpdatedRows) === 0) return;
-    await enqueue(trx, 'repositorygc', {
-      repository_id: repo.id,
-      namespace: repo.namespace_name,
-      original_name: repo.name,
-    });
+    await queueRepositoryPurge(trx, { id: repo.id, namespace: repo.namespace_name, originalName: repo.name });
   });
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/tables.js';
 import { asSafeInteger } from '../narrow.js';
 import { enqueue, type QueueName } from '../queue.js';
+import { nameBeforeDeletion, queueRepositoryPurge } from '../repository-admin.js';
 
 /**
  * Purges whose queue item is gone: the item ran out of retries (a worker crashing on it again and
@@ -48,8 +49,7 @@ export async function requeueAbandonedRepositoryPurges(db: Kysely<Database>, now
   let queued = 0;
   for (const repo of marked) {
     if (pending.has(repo.id)) continue;
-    const originalName = repo.name.replace(new RegExp(`~deleted~${repo.id}$`), '');
-    await enqueue(db, 'repositorygc', { repository_id: repo.id, namespace: repo.namespace, original_name: originalName });
+    await queueRepositoryPurge(db, { id: repo.id, namespace: repo.namespace, originalName: nameBeforeDeletion(repo.name, repo.id) });
     queued++;
   }
   return queued;
