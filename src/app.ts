@@ -10,6 +10,7 @@ import { collectDatabaseGauges } from './metrics/database-gauges.js';
 import { createMetrics } from './metrics/registry.js';
 import { DatabaseUsageLogStore, UsageLogs } from './model/usage-logs.js';
 import { buildServer } from './server.js';
+import type { WebUiOptions } from './web-ui/serve.js';
 import { createStorage } from './storage/index.js';
 
 export interface App {
@@ -24,6 +25,8 @@ export interface CreateAppOptions {
   logDestination?: DestinationStream;
   /** The process_name label of this process's metrics: "serve", "worker" (default "quayside"). */
   processName?: string;
+  /** The built web UI's directory, or false for none (default: dist/web). */
+  webUi?: WebUiOptions | false;
 }
 
 /** Everything a process needs to act on the instance, with or without the HTTP app. */
@@ -80,7 +83,7 @@ export async function openAppServices(config: QuaysideConfig, options: CreateApp
 export async function createApp(config: QuaysideConfig, options: CreateAppOptions = {}): Promise<App> {
   const services = await openAppServices(config, options);
   const { ctx } = services;
-  const server = await buildServer(ctx).catch(async (err: unknown) => {
+  const server = await buildServer(ctx, options.webUi === undefined ? {} : { webUi: options.webUi }).catch(async (err: unknown) => {
     await services.close();
     throw err;
   });

@@ -13,6 +13,7 @@ import { registerNotificationsRoutes } from './notifications.js';
 import { registerOrganizationsRoutes } from './organizations.js';
 import { registerPermissionsRoutes } from './permissions.js';
 import { registerPrototypesRoutes } from './prototypes.js';
+import { registerPublicConfigRoutes } from './public-config.js';
 import { registerQuotaRoutes } from './quota.js';
 import { registerSuperuserQuotaRoutes } from './quota-superuser.js';
 import { registerRegistrySizeRoutes } from './registry-size.js';
@@ -71,6 +72,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   registerSuperuserQuotaRoutes(router);
   registerMessagesRoutes(router);
   registerDiscoveryRoutes(router);
+  registerPublicConfigRoutes(router);
   router.mountRepositoryRoutes();
   registerExportedLogsDownload(app, ctx);
   await userInitializeRoutes(app, ctx);

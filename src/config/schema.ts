@@ -116,6 +116,16 @@ export const ConfigSchema = T.Object(
     SERVER_HOSTNAME: T.Optional(T.String({ minLength: 1 })),
     PREFERRED_URL_SCHEME: T.Union([T.Literal('http'), T.Literal('https')], { default: 'http' }),
     REGISTRY_TITLE: T.String({ default: 'Quayside' }),
+    /** The short title, shown where the long one does not fit (the UI's masthead on narrow screens). */
+    REGISTRY_TITLE_SHORT: T.String({ default: 'Quayside' }),
+    /** The web UI's logo, footer image and the address the footer image links to. */
+    BRANDING: T.Optional(
+      T.Object({
+        logo: T.Optional(T.String({ minLength: 1 })),
+        footer_img: T.Optional(T.String({ minLength: 1 })),
+        footer_url: T.Optional(T.String({ pattern: '^https?://' })),
+      }),
+    ),
     SECRET_KEY: T.Optional(T.String({ minLength: 1 })),
     DATABASE_SECRET_KEY: T.Optional(T.String({ minLength: 1 })),
 

@@ -27,6 +27,8 @@ export interface StartOptions {
   overrides?: Record<string, unknown>;
   /** Receives the app's log lines (at logLevel, default QUAYSIDE_TEST_LOG or silent). */
   log?: { level: string; destination: DestinationStream };
+  /** The built web UI to serve (default: dist/web, when built). */
+  webUiRoot?: string;
 }
 
 /** Starts the real app on 127.0.0.1 and an ephemeral port, on a fresh SQLite file or PostgreSQL database. */
@@ -43,6 +45,7 @@ export async function startTestRegistry(options: StartOptions = {}): Promise<Tes
   const app = await createApp(config, {
     logLevel: options.log?.level ?? process.env['QUAYSIDE_TEST_LOG'] ?? 'silent',
     logDestination: options.log?.destination,
+    ...(options.webUiRoot ? { webUi: { root: options.webUiRoot } } : {}),
   });
   await app.server.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.server.address() as AddressInfo;

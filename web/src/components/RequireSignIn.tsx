@@ -1,0 +1,40 @@
+import { Bullseye, Spinner } from '@patternfly/react-core';
+import { useQueryClient } from '@tanstack/react-query';
+import { type ReactNode, useEffect } from 'react';
+import { Navigate, useLocation, useNavigate } from 'react-router';
+import { onSessionLost } from '../api/client';
+import { CURRENT_USER_KEY, useCurrentUser } from '../api/session';
+import { LoadError } from './AppLayout';
+
+function signInAddress(path: string): string {
+  return `/signin?redirect=${encodeURIComponent(path)}`;
+}
+
+/**
+ * Shows its children only to a signed-in user. When any API call answers 401 later (the session
+ * expired or was revoked), the user is sent to sign in and brought back afterwards.
+ */
+export function RequireSignIn({ children }: { children: ReactNode }) {
+  const user = useCurrentUser();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  useEffect(
+    () =>
+      onSessionLost(() => {
+        queryClient.setQueryData(CURRENT_USER_KEY, null);
+        navigate(signInAddress(window.location.pathname + window.location.search), { replace: true });
+      }),
+    [navigate, queryClient],
+  );
+  if (user.isPending) {
+    return (
+      <Bullseye>
+        <Spinner aria-label="Loading" />
+      </Bullseye>
+    );
+  }
+  if (user.isError) return <LoadError error={user.error} />;
+  if (!user.data) return <Navigate to={signInAddress(location.pathname + location.search)} replace />;
+  return <>{children}</>;
+}

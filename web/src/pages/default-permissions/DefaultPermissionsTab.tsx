@@ -1,0 +1,5 @@
+import type { OrganizationTabProps } from '../../api/organization';
+/** Placeholder: filled in by the work on this area. */
+export function DefaultPermissionsTab(_props: OrganizationTabProps) {
+  return <p>Not built yet.</p>;
+}

@@ -1,0 +1,75 @@
+import { Breadcrumb, BreadcrumbItem, Bullseye, PageSection, Spinner, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core';
+import { Link, useParams } from 'react-router';
+import { useOrganization } from '../../api/organization';
+import { LoadError } from '../../components/AppLayout';
+import { useTab } from '../../hooks/useTab';
+import { DefaultPermissionsTab } from '../default-permissions/DefaultPermissionsTab';
+import { UsageLogs } from '../logs/UsageLogs';
+import { OrganizationSettings } from '../organizations/OrganizationSettings';
+import { RepositoriesTable } from '../repositories/RepositoriesList';
+import { RobotsTab } from '../robots/RobotsTab';
+import { TeamsTab } from '../teams/TeamsTab';
+
+export function OrganizationPage() {
+  const org = useParams()['org'] ?? '';
+  const organization = useOrganization(org);
+  const [tab, setTab] = useTab('repositories');
+  if (organization.isPending) {
+    return (
+      <Bullseye>
+        <Spinner aria-label="Loading organization" />
+      </Bullseye>
+    );
+  }
+  if (organization.isError) return <LoadError error={organization.error} />;
+  const props = { org, organization: organization.data };
+  const isAdmin = organization.data.is_admin === true;
+  const isMember = isAdmin || organization.data.is_member === true;
+  return (
+    <>
+      <PageSection>
+        <Breadcrumb>
+          <BreadcrumbItem>
+            <Link to="/organization">Organizations</Link>
+          </BreadcrumbItem>
+          <BreadcrumbItem isActive>{org}</BreadcrumbItem>
+        </Breadcrumb>
+        <Title headingLevel="h1" className="qs-wrap-anywhere" data-testid="organization-title">
+          {org}
+        </Title>
+      </PageSection>
+      <PageSection>
+        <Tabs activeKey={tab} onSelect={(_e, key) => setTab(String(key))} mountOnEnter unmountOnExit aria-label="Organization">
+          <Tab eventKey="repositories" title={<TabTitleText>Repositories</TabTitleText>}>
+            <RepositoriesTable namespace={org} />
+          </Tab>
+          {isMember && (
+            <Tab eventKey="teams" title={<TabTitleText>Teams and membership</TabTitleText>}>
+              <TeamsTab {...props} />
+            </Tab>
+          )}
+          {isAdmin && (
+            <Tab eventKey="robots" title={<TabTitleText>Robot accounts</TabTitleText>}>
+              <RobotsTab namespace={org} isOrganization />
+            </Tab>
+          )}
+          {isAdmin && (
+            <Tab eventKey="defaultpermissions" title={<TabTitleText>Default permissions</TabTitleText>}>
+              <DefaultPermissionsTab {...props} />
+            </Tab>
+          )}
+          {isAdmin && (
+            <Tab eventKey="logs" title={<TabTitleText>Logs</TabTitleText>}>
+              <UsageLogs scope={{ kind: 'organization', org }} />
+            </Tab>
+          )}
+          {isAdmin && (
+            <Tab eventKey="settings" title={<TabTitleText>Settings</TabTitleText>}>
+              <OrganizationSettings {...props} />
+            </Tab>
+          )}
+        </Tabs>
+      </PageSection>
+    </>
+  );
+}

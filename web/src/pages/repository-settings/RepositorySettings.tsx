@@ -1,0 +1,5 @@
+import type { RepositoryTabProps } from '../../api/repository';
+/** Placeholder: filled in by the work on this area. */
+export function RepositorySettings(_props: RepositoryTabProps) {
+  return <p>Not built yet.</p>;
+}
