@@ -57,16 +57,18 @@ describe.skipIf(!uiTestsRunnable())('web UI: sign-in, account, appearance, brand
     const page = await ui.signedInPage('bob');
     await page.goto('/user/bob');
     await page.getByTestId('user-title').waitFor();
-    // The session ends on the server (expiry or revocation); the next API call answers 401.
+    // The session ends on the server (expiry or revocation): the next page change notices.
     const rows = await ui.registry.ctx.db.selectFrom('user_session').select('id').execute();
     for (const row of rows) await deleteSession(ui.registry.ctx.db, row.id);
     ui.allowConsoleError(/status of 401/);
     await page.getByRole('link', { name: 'Organizations' }).click();
-    await page.waitForURL(/\/signin\?redirect=/, { timeout: 15_000 });
+    await page.waitForURL(/\/signin\?redirect=%2Forganization$/);
+    await page.getByTestId('signin-needed').waitFor();
     await page.locator('#signin-username').fill('bob');
     await page.locator('#signin-password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/user\/bob/);
+    await page.waitForURL(/\/organization$/);
+    await page.getByRole('heading', { name: 'Organizations', level: 1 }).waitFor();
   });
 
   it('switches between light, dark and device-based themes', async () => {

@@ -18,6 +18,8 @@ export function useCurrentUser() {
       }
     },
     staleTime: 30_000,
+    // An idle page notices an ended session within a minute.
+    refetchInterval: 60_000,
   });
 }
 

@@ -11,8 +11,10 @@ function signInAddress(path: string): string {
 }
 
 /**
- * Shows its children only to a signed-in user. When any API call answers 401 later (the session
- * expired or was revoked), the user is sent to sign in and brought back afterwards.
+ * Shows its children only to a signed-in user. When the session ends later (expired, revoked,
+ * signed out elsewhere), the user is sent to sign in and brought back afterwards: on any API call
+ * answering 401, and on the next page change, since a request with a dead session cookie is
+ * served as anonymous and many reads still succeed that way.
  */
 export function RequireSignIn({ children }: { children: ReactNode }) {
   const user = useCurrentUser();
@@ -27,6 +29,9 @@ export function RequireSignIn({ children }: { children: ReactNode }) {
       }),
     [navigate, queryClient],
   );
+  useEffect(() => {
+    void queryClient.invalidateQueries({ queryKey: CURRENT_USER_KEY });
+  }, [location.pathname, queryClient]);
   if (user.isPending) {
     return (
       <Bullseye>
