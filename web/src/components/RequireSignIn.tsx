@@ -1,10 +1,10 @@
-import { Bullseye, Spinner } from '@patternfly/react-core';
 import { useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { onSessionLost } from '../api/client';
 import { CURRENT_USER_KEY, useCurrentUser } from '../api/session';
-import { LoadError } from './AppLayout';
+import { LoadError } from './LoadError';
+import { Loading } from './Loading';
 
 function signInAddress(path: string): string {
   return `/signin?redirect=${encodeURIComponent(path)}`;
@@ -29,15 +29,12 @@ export function RequireSignIn({ children }: { children: ReactNode }) {
       }),
     [navigate, queryClient],
   );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-checking the session on every page change is the point
   useEffect(() => {
     void queryClient.invalidateQueries({ queryKey: CURRENT_USER_KEY });
   }, [location.pathname, queryClient]);
   if (user.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading" />
-      </Bullseye>
-    );
+    return <Loading />;
   }
   if (user.isError) return <LoadError error={user.error} />;
   if (!user.data) return <Navigate to={signInAddress(location.pathname + location.search)} replace />;

@@ -1,10 +1,8 @@
 import {
-  Bullseye,
   Button,
   EmptyState,
   EmptyStateBody,
   SearchInput,
-  Spinner,
   Toolbar,
   ToolbarContent,
   ToolbarItem,
@@ -12,7 +10,8 @@ import {
 import { ActionsColumn, Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
 import type { OrganizationTabProps } from '../../api/organization';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
+import { Loading } from '../../components/Loading';
 import { PermissionSelect } from '../../components/PermissionSelect';
 import { useToasts } from '../../components/Toasts';
 import { labelledKebab } from '../organizations/labelledKebab';
@@ -27,11 +26,7 @@ export function DefaultPermissionsTab({ org }: OrganizationTabProps) {
   const [creating, setCreating] = useState(false);
 
   if (prototypes.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading default permissions" />
-      </Bullseye>
-    );
+    return <Loading what="default permissions" />;
   }
   if (prototypes.isError) return <LoadError error={prototypes.error} />;
 

@@ -1,6 +1,5 @@
 import {
   Alert,
-  Bullseye,
   Button,
   Content,
   SearchInput,
@@ -12,6 +11,7 @@ import {
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
 import { usePublicConfig } from '../../api/session';
+import { Loading } from '../../components/Loading';
 import { formatDate } from '../../format';
 import { DayRangePickers, rangeProblem } from './DayRangePickers';
 import { ExportLogsModal } from './ExportLogsModal';
@@ -115,11 +115,7 @@ function LogsChartSection({ scope, range }: { scope: LogScope; range: DayRange }
 function LogsTable({ scope, range, filter }: { scope: LogScope; range: DayRange; filter: string }) {
   const entries = useLogEntries(scope, range, true);
   if (entries.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading logs" />
-      </Bullseye>
-    );
+    return <Loading what="logs" />;
   }
   if (entries.isError) return <Alert variant="danger" isInline title="Could not load the logs">{entries.error.message}</Alert>;
   const all = entries.data.pages.flatMap((page) => page.logs);

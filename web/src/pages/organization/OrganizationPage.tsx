@@ -1,7 +1,8 @@
-import { Breadcrumb, BreadcrumbItem, Bullseye, PageSection, Spinner, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core';
+import { Breadcrumb, BreadcrumbItem, PageSection, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core';
 import { Link, useParams } from 'react-router';
 import { useOrganization } from '../../api/organization';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
+import { Loading } from '../../components/Loading';
 import { useTab } from '../../hooks/useTab';
 import { DefaultPermissionsTab } from '../default-permissions/DefaultPermissionsTab';
 import { UsageLogs } from '../logs/UsageLogs';
@@ -15,11 +16,7 @@ export function OrganizationPage() {
   const organization = useOrganization(org);
   const [tab, setTab] = useTab('repositories');
   if (organization.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading organization" />
-      </Bullseye>
-    );
+    return <Loading what="organization" />;
   }
   if (organization.isError) return <LoadError error={organization.error} />;
   const props = { org, organization: organization.data };

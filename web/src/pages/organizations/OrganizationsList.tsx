@@ -1,5 +1,4 @@
 import {
-  Bullseye,
   Button,
   Dropdown,
   DropdownItem,
@@ -21,8 +20,9 @@ import { Link } from 'react-router';
 import { useOrganization } from '../../api/organization';
 import { useCurrentUser } from '../../api/session';
 import type { OrganizationSummary } from '../../api/types';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
 import { ConfirmDeleteModal } from '../../components/ConfirmDeleteModal';
+import { Loading } from '../../components/Loading';
 import { useToasts } from '../../components/Toasts';
 import { CreateOrganizationModal } from './CreateOrganizationModal';
 import { labelledKebab } from './labelledKebab';
@@ -39,11 +39,7 @@ export function OrganizationsListPage() {
   const toasts = useToasts();
 
   if (user.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading organizations" />
-      </Bullseye>
-    );
+    return <Loading what="organizations" />;
   }
   if (user.isError) return <LoadError error={user.error} />;
 

@@ -1,5 +1,4 @@
 import {
-  Bullseye,
   Button,
   Dropdown,
   DropdownItem,
@@ -11,7 +10,6 @@ import {
   PageSection,
   Pagination,
   SearchInput,
-  Spinner,
   Title,
   Toolbar,
   ToolbarContent,
@@ -22,8 +20,9 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { useCurrentUser } from '../../api/session';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
 import { ConfirmDeleteModal } from '../../components/ConfirmDeleteModal';
+import { Loading } from '../../components/Loading';
 import { useToasts } from '../../components/Toasts';
 import { formatBytes, formatDate } from '../../format';
 import { CreateRepositoryModal } from './CreateRepositoryModal';
@@ -204,11 +203,7 @@ export function RepositoriesTable({ namespace }: { namespace?: string }) {
   }
 
   if (list.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading repositories" />
-      </Bullseye>
-    );
+    return <Loading what="repositories" />;
   }
   if (list.isError) return <LoadError error={list.error} />;
 

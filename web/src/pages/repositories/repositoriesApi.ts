@@ -1,29 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, repoPath } from '../../api/client';
 import { repositoryQueryKey } from '../../api/repository';
+import { fetchNamespaceRepositories, REPOSITORIES_KEY, type RepositorySummary } from '../../api/repositories';
 import type { CurrentUser } from '../../api/types';
 
-/** One entry of GET /api/v1/repository (with last_modified=true). */
-export interface RepositorySummary {
-  namespace: string;
-  name: string;
-  description: string | null;
-  is_public: boolean;
-  state: 'NORMAL' | 'READ_ONLY' | 'MIRROR';
-  /** Epoch seconds of the last push or tag change; null when nothing was ever pushed. */
-  last_modified?: number | null;
-  /** Present only when the registry reports quotas. */
-  quota_report?: { quota_bytes: number; configured_quota: number | null };
-}
-
-interface RepositoryListPage {
-  repositories: RepositorySummary[];
-  next_page?: string;
-}
-
 export type Visibility = 'public' | 'private';
-
-export const REPOSITORIES_KEY = 'repositories';
 
 export function repositoryFullName(repo: { namespace: string; name: string }): string {
   return `${repo.namespace}/${repo.name}`;
@@ -32,20 +13,6 @@ export function repositoryFullName(repo: { namespace: string; name: string }): s
 /** The UI address of a repository (nested names keep their slashes). */
 export function repositoryLink(repo: { namespace: string; name: string }): string {
   return `/repository/${repoPath(repo.namespace, repo.name)}`;
-}
-
-/** Every repository of `namespace` the user may read (public ones included), following next_page. */
-async function fetchNamespaceRepositories(namespace: string): Promise<RepositorySummary[]> {
-  const repositories: RepositorySummary[] = [];
-  let nextPage: string | undefined;
-  do {
-    const page: RepositoryListPage = await api<RepositoryListPage>('/api/v1/repository', {
-      query: { namespace, public: true, starred: false, last_modified: true, next_page: nextPage },
-    });
-    repositories.push(...page.repositories);
-    nextPage = page.next_page;
-  } while (nextPage);
-  return repositories;
 }
 
 /** The namespaces whose repositories the all-repositories list shows: the user's own and its organizations'. */
@@ -133,3 +100,5 @@ export async function refreshRepositories(
     ...repos.map((repo) => queryClient.invalidateQueries({ queryKey: repositoryQueryKey(repo.namespace, repo.name) })),
   ]);
 }
+
+export { REPOSITORIES_KEY, type RepositorySummary };

@@ -1,7 +1,8 @@
-import { Bullseye, Button, Content, Label, Spinner, Title, Toolbar, ToolbarContent, ToolbarItem } from '@patternfly/react-core';
+import { Button, Content, Label, Title, Toolbar, ToolbarContent, ToolbarItem } from '@patternfly/react-core';
 import { ActionsColumn, type IAction, Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
+import { Loading } from '../../components/Loading';
 import { useToasts } from '../../components/Toasts';
 import { CreateNotificationModal } from './CreateNotificationModal';
 import { destination, eventConfigSummary, eventLabel, methodLabel } from './notificationOptions';
@@ -93,9 +94,7 @@ export function NotificationsSection(props: { repo: RepositoryRef; isOrganizatio
         </ToolbarContent>
       </Toolbar>
       {notifications.isPending && (
-        <Bullseye>
-          <Spinner aria-label="Loading notifications" />
-        </Bullseye>
+        <Loading what="notifications" />
       )}
       {notifications.isError && <LoadError error={notifications.error} />}
       {notifications.data && (

@@ -1,9 +1,10 @@
-import { Bullseye, Button, Content, Flex, FlexItem, FormGroup, Label, Spinner, Title } from '@patternfly/react-core';
+import { Button, Content, Flex, FlexItem, FormGroup, Label, Title } from '@patternfly/react-core';
 import { TrashIcon } from '@patternfly/react-icons';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
 import { type Entity, EntityPicker } from '../../components/EntityPicker';
+import { Loading } from '../../components/Loading';
 import { PermissionSelect, type RepositoryRole } from '../../components/PermissionSelect';
 import { useToasts } from '../../components/Toasts';
 import { type HolderKind, type Permission, type RepositoryRef, useDeletePermission, usePermissions, useSetPermission } from './settingsApi';
@@ -124,9 +125,7 @@ export function PermissionsSection(props: { repo: RepositoryRef; isOrganization:
       </Content>
       <AddPermission repo={props.repo} isOrganization={props.isOrganization} />
       {permissions.isPending && (
-        <Bullseye>
-          <Spinner aria-label="Loading permissions" />
-        </Bullseye>
+        <Loading what="permissions" />
       )}
       {permissions.isError && <LoadError error={permissions.error} />}
       {permissions.data && (

@@ -1,7 +1,8 @@
-import { Breadcrumb, BreadcrumbItem, Bullseye, Label, PageSection, Spinner, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core';
+import { Breadcrumb, BreadcrumbItem, Label, PageSection, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core';
 import { Link, useParams } from 'react-router';
 import { useRepository } from '../../api/repository';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
+import { Loading } from '../../components/Loading';
 import { useTab } from '../../hooks/useTab';
 import { UsageLogs } from '../logs/UsageLogs';
 import { MirroringTab } from '../mirroring/MirroringTab';
@@ -36,11 +37,7 @@ function RepositoryPage({ namespace, name }: { namespace: string; name: string }
   const repository = useRepository(namespace, name);
   const [tab, setTab] = useTab('tags');
   if (repository.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading repository" />
-      </Bullseye>
-    );
+    return <Loading what="repository" />;
   }
   if (repository.isError) return <LoadError error={repository.error} />;
   const repo = repository.data;

@@ -23,6 +23,7 @@ import { useState } from 'react';
 import { useOrganization } from '../../api/organization';
 import type { RepositoryRole } from '../../components/PermissionSelect';
 import { useToasts } from '../../components/Toasts';
+import { useNamespaceRepositories } from '../../api/repositories';
 import { RepositoryPermissionPicker } from './RepositoryPermissionPicker';
 import {
   addRobotToTeam,
@@ -32,7 +33,6 @@ import {
   type RobotScope,
   robotKeys,
   setRepositoryPermission,
-  useNamespaceRepositories,
 } from './robotsApi';
 
 interface RobotDraft {

@@ -3,6 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import type { RepositoryRole } from '../../components/PermissionSelect';
 import { useToasts } from '../../components/Toasts';
+import { useNamespaceRepositories } from '../../api/repositories';
 import { RepositoryPermissionPicker } from './RepositoryPermissionPicker';
 import {
   type NamespaceRepository,
@@ -11,7 +12,6 @@ import {
   robotKeys,
   setRepositoryPermission,
   shortName,
-  useNamespaceRepositories,
   useRobotPermissions,
 } from './robotsApi';
 

@@ -13,7 +13,7 @@ import {
 import { TrashIcon } from '@patternfly/react-icons';
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
 import { ConfirmDeleteModal } from '../../components/ConfirmDeleteModal';
 import { useToasts } from '../../components/Toasts';
 import { CreateRobotWizard } from './CreateRobotWizard';

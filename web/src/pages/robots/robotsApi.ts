@@ -92,25 +92,6 @@ export function useRobotCredentials(scope: RobotScope, shortname: string) {
   });
 }
 
-/** Every repository of the namespace, following next_page. */
-export function useNamespaceRepositories(namespace: string) {
-  return useQuery({
-    queryKey: ['robots-namespace-repositories', namespace],
-    queryFn: async () => {
-      const all: NamespaceRepository[] = [];
-      let nextPage: string | undefined;
-      do {
-        const page = await api<{ repositories: NamespaceRepository[]; next_page?: string }>('/api/v1/repository', {
-          query: { namespace, next_page: nextPage },
-        });
-        all.push(...page.repositories);
-        nextPage = page.next_page;
-      } while (nextPage);
-      return all.sort((a, b) => a.name.localeCompare(b.name));
-    },
-  });
-}
-
 export function createRobot(scope: RobotScope, shortname: string, description: string) {
   return api<Robot>(robotPath(scope, shortname), { method: 'PUT', body: description ? { description } : {} });
 }

@@ -1,11 +1,9 @@
 import {
-  Bullseye,
   Button,
   FormGroup,
   FormSelect,
   FormSelectOption,
   Label,
-  Spinner,
   TextArea,
   Toolbar,
   ToolbarContent,
@@ -16,7 +14,8 @@ import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
 import { useGlobalMessages } from '../../api/session';
 import type { GlobalMessage } from '../../api/types';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
+import { Loading } from '../../components/Loading';
 import { useToasts } from '../../components/Toasts';
 import { FormModal } from './FormModal';
 import { type MessageMediaType, type MessageSeverity, useCreateMessage, useDeleteMessage } from './superuser-api';
@@ -113,11 +112,7 @@ export function MessagesTab() {
   const messages = useGlobalMessages();
   const [creating, setCreating] = useState(false);
   if (messages.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading messages" />
-      </Bullseye>
-    );
+    return <Loading what="messages" />;
   }
   if (messages.isError) return <LoadError error={messages.error} />;
   return (

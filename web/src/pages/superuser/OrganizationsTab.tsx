@@ -1,9 +1,10 @@
-import { Bullseye, FormGroup, SearchInput, Spinner, TextInput, Toolbar, ToolbarContent, ToolbarItem } from '@patternfly/react-core';
+import { FormGroup, SearchInput, TextInput, Toolbar, ToolbarContent, ToolbarItem } from '@patternfly/react-core';
 import { ActionsColumn, type IAction, Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
 import { ConfirmDeleteModal } from '../../components/ConfirmDeleteModal';
+import { Loading } from '../../components/Loading';
 import { useToasts } from '../../components/Toasts';
 import { FormModal } from './FormModal';
 import { type ManagedOrganization, useDeleteOrganization, useManagedOrganizations, useRenameOrganization, useTakeOwnership } from './superuser-api';
@@ -78,11 +79,7 @@ export function OrganizationsTab() {
   const [renaming, setRenaming] = useState<string>();
   const [deleting, setDeleting] = useState<string>();
   if (organizations.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading organizations" />
-      </Bullseye>
-    );
+    return <Loading what="organizations" />;
   }
   if (organizations.isError) return <LoadError error={organizations.error} />;
   const shown = organizations.data.filter((o) => o.name.toLowerCase().includes(search.toLowerCase()));

@@ -1,6 +1,5 @@
 import {
   Alert,
-  Bullseye,
   Button,
   ClipboardCopy,
   DatePicker,
@@ -9,7 +8,6 @@ import {
   HelperText,
   HelperTextItem,
   Label,
-  Spinner,
   TextInput,
   Toolbar,
   ToolbarContent,
@@ -18,8 +16,9 @@ import {
 } from '@patternfly/react-core';
 import { ActionsColumn, type IAction, Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
 import { ConfirmDeleteModal } from '../../components/ConfirmDeleteModal';
+import { Loading } from '../../components/Loading';
 import { useToasts } from '../../components/Toasts';
 import { formatDate, parseApiDate } from '../../format';
 import { FormModal } from './FormModal';
@@ -203,11 +202,7 @@ export function ServiceKeysTab() {
   const [editing, setEditing] = useState<ServiceKey>();
   const [deleting, setDeleting] = useState<ServiceKey>();
   if (keys.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading service keys" />
-      </Bullseye>
-    );
+    return <Loading what="service keys" />;
   }
   if (keys.isError) return <LoadError error={keys.error} />;
   const label = (key: ServiceKey) => (key.name ? `${key.name} (${key.kid})` : key.kid);

@@ -1,6 +1,7 @@
-import { Alert, Bullseye, Content, PageSection, Spinner, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core';
+import { Alert, Content, PageSection, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core';
 import { useCurrentUser } from '../../api/session';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
+import { Loading } from '../../components/Loading';
 import { formatBytes } from '../../format';
 import { useTab } from '../../hooks/useTab';
 import { UsageLogs } from '../logs/UsageLogs';
@@ -48,11 +49,7 @@ function SuperuserTabs() {
 export function SuperuserPage() {
   const user = useCurrentUser();
   if (user.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading" />
-      </Bullseye>
-    );
+    return <Loading />;
   }
   if (user.isError) return <LoadError error={user.error} />;
   if (!user.data?.super_user) {

@@ -1,12 +1,10 @@
 import {
   Alert,
-  Bullseye,
   Button,
   ClipboardCopy,
   FormGroup,
   Label,
   SearchInput,
-  Spinner,
   TextInput,
   Toolbar,
   ToolbarContent,
@@ -14,8 +12,9 @@ import {
 } from '@patternfly/react-core';
 import { ActionsColumn, type IAction, Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
 import { ConfirmDeleteModal } from '../../components/ConfirmDeleteModal';
+import { Loading } from '../../components/Loading';
 import { useToasts } from '../../components/Toasts';
 import { FormModal } from './FormModal';
 import { type CreatedUser, type ManagedUser, useCreateUser, useDeleteUser, useManagedUsers, useUpdateUser } from './superuser-api';
@@ -145,11 +144,7 @@ export function UsersTab() {
   const [resetting, setResetting] = useState<string>();
   const [deleting, setDeleting] = useState<string>();
   if (users.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading users" />
-      </Bullseye>
-    );
+    return <Loading what="users" />;
   }
   if (users.isError) return <LoadError error={users.error} />;
   const needle = search.toLowerCase();

@@ -1,11 +1,9 @@
 import {
   Alert,
-  Bullseye,
   Button,
   Content,
   Label,
   SearchInput,
-  Spinner,
   Toolbar,
   ToolbarContent,
   ToolbarItem,
@@ -13,6 +11,7 @@ import {
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useMemo, useState } from 'react';
 import type { RepositoryTabProps } from '../../api/repository';
+import { Loading } from '../../components/Loading';
 import { formatDate, shortDigest } from '../../format';
 import { DayRangePickers, rangeProblem } from '../logs/DayRangePickers';
 import { RestoreTagModal } from './RestoreTagModal';
@@ -62,11 +61,7 @@ export function TagHistoryTab({ namespace, name, repository }: RepositoryTabProp
   const canRestore = repository.can_write && repository.state === 'NORMAL';
 
   if (history.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading tag history" />
-      </Bullseye>
-    );
+    return <Loading what="tag history" />;
   }
   if (history.isError) return <Alert variant="danger" isInline title="Could not load the tag history">{history.error.message}</Alert>;
 

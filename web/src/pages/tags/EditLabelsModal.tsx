@@ -19,7 +19,7 @@ import {
 } from '@patternfly/react-core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
 import { useToasts } from '../../components/Toasts';
 import { addLabel, deleteLabel, forEachItem, type LabelView, repoTagsKey, type TagView, useManifestLabels } from './tagsApi';
 

@@ -1,11 +1,9 @@
 import {
   Breadcrumb,
   BreadcrumbItem,
-  Bullseye,
   EmptyState,
   EmptyStateBody,
   PageSection,
-  Spinner,
   Tab,
   Tabs,
   TabTitleText,
@@ -14,7 +12,8 @@ import {
 import { ExclamationTriangleIcon } from '@patternfly/react-icons';
 import { Link } from 'react-router';
 import { repoPath } from '../../api/client';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
+import { Loading } from '../../components/Loading';
 import { useTab } from '../../hooks/useTab';
 import { TagDetailsTab } from './TagDetailsTab';
 import { TagScanTab } from './TagScanTab';
@@ -38,9 +37,7 @@ export function TagDetailsPage({ namespace, name, tag }: { namespace: string; na
   let body: React.ReactNode;
   if (history.isPending) {
     body = (
-      <Bullseye>
-        <Spinner aria-label="Loading tag" />
-      </Bullseye>
+      <Loading what="tag" />
     );
   } else if (history.isError) {
     body = <LoadError error={history.error} />;

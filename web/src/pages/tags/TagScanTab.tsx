@@ -1,5 +1,6 @@
-import { Bullseye, EmptyState, EmptyStateBody, Spinner } from '@patternfly/react-core';
+import { EmptyState, EmptyStateBody } from '@patternfly/react-core';
 import { SecurityIcon } from '@patternfly/react-icons';
+import { Loading } from '../../components/Loading';
 import { securityStatusText, useSecurityReport } from './security';
 import type { TagView } from './tagsApi';
 
@@ -13,11 +14,7 @@ export function TagScanTab(props: { namespace: string; name: string; tag: TagVie
   const digest = props.tag.is_manifest_list ? undefined : props.tag.manifest_digest;
   const { available, report } = useSecurityReport(props.namespace, props.name, digest);
   if (available && digest && report.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading the security report" />
-      </Bullseye>
-    );
+    return <Loading what="the security report" />;
   }
   const title = props.tag.is_manifest_list ? 'Choose a platform' : securityStatusText(report.data);
   let body = `This image has not been scanned for ${NOUN[props.kind]} yet. Its report appears here once the registry has scanned it.`;

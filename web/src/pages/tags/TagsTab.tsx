@@ -1,11 +1,12 @@
-import { Bullseye, EmptyState, EmptyStateBody, Spinner } from '@patternfly/react-core';
+import { EmptyState, EmptyStateBody } from '@patternfly/react-core';
 import { CubesIcon } from '@patternfly/react-icons';
 import { Table, Th, Thead, Tr } from '@patternfly/react-table';
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import type { RepositoryTabProps } from '../../api/repository';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
 import { ConfirmDeleteModal } from '../../components/ConfirmDeleteModal';
+import { Loading } from '../../components/Loading';
 import { useToasts } from '../../components/Toasts';
 import { ChangeExpirationModal } from './ChangeExpirationModal';
 import { EditLabelsModal } from './EditLabelsModal';
@@ -70,11 +71,7 @@ export function TagsTab({ namespace, name, repository }: RepositoryTabProps) {
   const selectedTags = (tags.data ?? []).filter((tag) => selected.has(tag.name));
 
   if (tags.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading tags" />
-      </Bullseye>
-    );
+    return <Loading what="tags" />;
   }
   if (tags.isError) return <LoadError error={tags.error} />;
   if (tags.data.length === 0) {

@@ -1,12 +1,10 @@
 import {
   Breadcrumb,
   BreadcrumbItem,
-  Bullseye,
   Button,
   Content,
   Label,
   PageSection,
-  Spinner,
   Title,
   ToggleGroup,
   ToggleGroupItem,
@@ -19,7 +17,8 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useOrganization } from '../../api/organization';
-import { LoadError } from '../../components/AppLayout';
+import { LoadError } from '../../components/LoadError';
+import { Loading } from '../../components/Loading';
 import { useToasts } from '../../components/Toasts';
 import { AddTeamMemberModal } from './AddTeamMemberModal';
 import { refreshTeams, removeTeamMember, TEAM_ROLE_LABELS, type TeamMember, type TeamRole, useTeamMembers, withdrawEmailInvite } from './teamsApi';
@@ -82,9 +81,7 @@ export function TeamPage() {
       </PageSection>
       <PageSection>
         {members.isPending ? (
-          <Bullseye>
-            <Spinner aria-label="Loading team members" />
-          </Bullseye>
+          <Loading what="team members" />
         ) : members.isError ? (
           <LoadError error={members.error} />
         ) : (

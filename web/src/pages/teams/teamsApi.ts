@@ -1,4 +1,5 @@
 import { type QueryClient, useQuery } from '@tanstack/react-query';
+import { namespaceRepositoriesQuery } from '../../api/repositories';
 import { api } from '../../api/client';
 import { organizationQueryKey } from '../../api/organization';
 import type { RepositoryRole } from '../../components/PermissionSelect';
@@ -96,23 +97,9 @@ export function useTeamPermissions(org: string, team: string) {
   });
 }
 
-/** The names of every repository of the organization (all pages). */
+/** The names of every repository of the organization, sorted. */
 export function useOrganizationRepositories(org: string) {
-  return useQuery({
-    queryKey: [...teamsKey(org), 'repositories'],
-    queryFn: async () => {
-      const names: string[] = [];
-      let nextPage: string | undefined;
-      do {
-        const page = await api<{ repositories: { name: string }[]; next_page?: string }>('/api/v1/repository', {
-          query: { namespace: org, next_page: nextPage },
-        });
-        names.push(...page.repositories.map((r) => r.name));
-        nextPage = page.next_page;
-      } while (nextPage);
-      return names.sort((a, b) => a.localeCompare(b));
-    },
-  });
+  return useQuery({ ...namespaceRepositoriesQuery(org), select: (repositories) => repositories.map((r) => r.name) });
 }
 
 export function useOrganizationMembers(org: string) {
