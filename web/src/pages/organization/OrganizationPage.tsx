@@ -1,8 +1,9 @@
-import { Breadcrumb, BreadcrumbItem, PageSection, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core';
-import { Link, useParams } from 'react-router';
+import { PageSection, Tab, Tabs, TabTitleText } from '@patternfly/react-core';
+import { useParams } from 'react-router';
 import { useOrganization } from '../../api/organization';
 import { LoadError } from '../../components/LoadError';
 import { Loading } from '../../components/Loading';
+import { PageHeader } from '../../components/PageHeader';
 import { useTab } from '../../hooks/useTab';
 import { DefaultPermissionsTab } from '../default-permissions/DefaultPermissionsTab';
 import { UsageLogs } from '../logs/UsageLogs';
@@ -24,17 +25,7 @@ export function OrganizationPage() {
   const isMember = isAdmin || organization.data.is_member === true;
   return (
     <>
-      <PageSection>
-        <Breadcrumb>
-          <BreadcrumbItem>
-            <Link to="/organization">Organizations</Link>
-          </BreadcrumbItem>
-          <BreadcrumbItem isActive>{org}</BreadcrumbItem>
-        </Breadcrumb>
-        <Title headingLevel="h1" className="qs-wrap-anywhere" data-testid="organization-title">
-          {org}
-        </Title>
-      </PageSection>
+      <PageHeader crumbs={[{ label: 'Organizations', to: '/organization' }, { label: org }]} title={org} testId="organization-title" />
       <PageSection>
         <Tabs activeKey={tab} onSelect={(_e, key) => setTab(String(key))} mountOnEnter unmountOnExit aria-label="Organization">
           <Tab eventKey="repositories" title={<TabTitleText>Repositories</TabTitleText>}>

@@ -1,8 +1,9 @@
-import { Breadcrumb, BreadcrumbItem, Label, PageSection, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core';
-import { Link, useParams } from 'react-router';
+import { Label, PageSection, Tab, Tabs, TabTitleText } from '@patternfly/react-core';
+import { useParams } from 'react-router';
 import { useRepository } from '../../api/repository';
 import { LoadError } from '../../components/LoadError';
 import { Loading } from '../../components/Loading';
+import { PageHeader } from '../../components/PageHeader';
 import { useTab } from '../../hooks/useTab';
 import { UsageLogs } from '../logs/UsageLogs';
 import { MirroringTab } from '../mirroring/MirroringTab';
@@ -45,17 +46,11 @@ function RepositoryPage({ namespace, name }: { namespace: string; name: string }
   const namespaceLink = repo.is_organization ? `/organization/${encodeURIComponent(namespace)}` : `/user/${encodeURIComponent(namespace)}`;
   return (
     <>
-      <PageSection>
-        <Breadcrumb>
-          <BreadcrumbItem>
-            <Link to="/repository">Repositories</Link>
-          </BreadcrumbItem>
-          <BreadcrumbItem>
-            <Link to={namespaceLink}>{namespace}</Link>
-          </BreadcrumbItem>
-          <BreadcrumbItem isActive>{name}</BreadcrumbItem>
-        </Breadcrumb>
-        <Title headingLevel="h1" className="qs-wrap-anywhere" data-testid="repository-title">
+      <PageHeader
+        crumbs={[{ label: 'Repositories', to: '/repository' }, { label: namespace, to: namespaceLink }, { label: name }]}
+        testId="repository-title"
+        title={
+          <>
           {namespace}/{name}{' '}
           <Label color={repo.is_public ? 'green' : 'grey'} isCompact>
             {repo.is_public ? 'public' : 'private'}
@@ -65,8 +60,9 @@ function RepositoryPage({ namespace, name }: { namespace: string; name: string }
               {repo.state === 'MIRROR' ? 'mirror' : 'read-only'}
             </Label>
           )}
-        </Title>
-      </PageSection>
+          </>
+        }
+      />
       <PageSection>
         <Tabs activeKey={tab} onSelect={(_e, key) => setTab(String(key))} mountOnEnter unmountOnExit aria-label="Repository">
           <Tab eventKey="tags" title={<TabTitleText>Tags</TabTitleText>}>

@@ -1,3 +1,5 @@
+import type { TagView } from '../../api/tags';
+
 /**
  * Turns the rows of a repository's tag history (one row per span of time a tag pointed at one
  * manifest) into the events a person reads: created, moved, restored, deleted, will expire.
@@ -5,15 +7,8 @@
  * deletion and a creation.
  */
 
-export interface TagHistoryRow {
-  name: string;
-  reversion: boolean;
-  start_ts?: number;
-  end_ts?: number;
-  manifest_digest: string;
-  is_manifest_list: boolean;
-  size: number | null;
-}
+/** A span of a tag's history: one row of GET .../tag/ with onlyActiveTags=false. */
+export type TagHistoryRow = TagView;
 
 export type TagEventKind = 'created' | 'moved' | 'restored' | 'deleted' | 'will-expire';
 

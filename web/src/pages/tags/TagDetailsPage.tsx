@@ -1,19 +1,16 @@
 import {
-  Breadcrumb,
-  BreadcrumbItem,
   EmptyState,
   EmptyStateBody,
   PageSection,
   Tab,
   Tabs,
   TabTitleText,
-  Title,
 } from '@patternfly/react-core';
 import { ExclamationTriangleIcon } from '@patternfly/react-icons';
-import { Link } from 'react-router';
 import { repoPath } from '../../api/client';
 import { LoadError } from '../../components/LoadError';
 import { Loading } from '../../components/Loading';
+import { PageHeader } from '../../components/PageHeader';
 import { useTab } from '../../hooks/useTab';
 import { TagDetailsTab } from './TagDetailsTab';
 import { TagScanTab } from './TagScanTab';
@@ -62,22 +59,15 @@ export function TagDetailsPage({ namespace, name, tag }: { namespace: string; na
 
   return (
     <>
-      <PageSection>
-        <Breadcrumb>
-          <BreadcrumbItem>
-            <Link to="/repository">Repositories</Link>
-          </BreadcrumbItem>
-          <BreadcrumbItem>
-            <Link to={`/repository/${repoPath(namespace, name)}`} data-testid="breadcrumb-repository">
-              {namespace}/{name}
-            </Link>
-          </BreadcrumbItem>
-          <BreadcrumbItem isActive>{tag}</BreadcrumbItem>
-        </Breadcrumb>
-        <Title headingLevel="h1" className="qs-wrap-anywhere" data-testid="tag-title">
-          {tag}
-        </Title>
-      </PageSection>
+      <PageHeader
+        crumbs={[
+          { label: 'Repositories', to: '/repository' },
+          { label: `${namespace}/${name}`, to: `/repository/${repoPath(namespace, name)}`, testId: 'breadcrumb-repository' },
+          { label: tag },
+        ]}
+        title={tag}
+        testId="tag-title"
+      />
       <PageSection>{body}</PageSection>
     </>
   );

@@ -1,20 +1,6 @@
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { api, repoPath } from '../../api/client';
-
-/** One row of GET /api/v1/repository/{repo}/tag/ (Quay's `_tag_dict`). */
-export interface TagView {
-  name: string;
-  reversion: boolean;
-  start_ts?: number;
-  end_ts?: number;
-  manifest_digest: string;
-  is_manifest_list: boolean;
-  size: number | null;
-  last_modified?: string;
-  expiration?: string;
-  child_manifest_count?: number;
-  child_manifests_presence?: Record<string, boolean>;
-}
+import type { TagView } from '../../api/tags';
 
 interface TagPage {
   tags: TagView[];
@@ -185,3 +171,5 @@ export async function forEachItem<T>(items: T[], write: (item: T) => Promise<unk
   const results = await Promise.allSettled(items.map(write));
   return results.flatMap((result, index) => (result.status === 'rejected' ? [{ item: items[index] as T, error: result.reason }] : []));
 }
+
+export type { TagView };

@@ -1,11 +1,8 @@
 import {
-  Breadcrumb,
-  BreadcrumbItem,
   Button,
   Content,
   Label,
   PageSection,
-  Title,
   ToggleGroup,
   ToggleGroupItem,
   Toolbar,
@@ -15,10 +12,11 @@ import {
 import { ActionsColumn, Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, useParams } from 'react-router';
+import { useParams } from 'react-router';
 import { useOrganization } from '../../api/organization';
 import { LoadError } from '../../components/LoadError';
 import { Loading } from '../../components/Loading';
+import { PageHeader } from '../../components/PageHeader';
 import { useToasts } from '../../components/Toasts';
 import { AddTeamMemberModal } from './AddTeamMemberModal';
 import { refreshTeams, removeTeamMember, TEAM_ROLE_LABELS, type TeamMember, type TeamRole, useTeamMembers, withdrawEmailInvite } from './teamsApi';
@@ -59,26 +57,22 @@ export function TeamPage() {
 
   return (
     <>
-      <PageSection>
-        <Breadcrumb>
-          <BreadcrumbItem>
-            <Link to="/organization">Organizations</Link>
-          </BreadcrumbItem>
-          <BreadcrumbItem>
-            <Link to={`/organization/${encodeURIComponent(org)}?tab=teams`}>{org}</Link>
-          </BreadcrumbItem>
-          <BreadcrumbItem isActive>{team}</BreadcrumbItem>
-        </Breadcrumb>
-        <Title headingLevel="h1" className="qs-wrap-anywhere" data-testid="team-title">
-          {team}
-        </Title>
+      <PageHeader
+        crumbs={[
+          { label: 'Organizations', to: '/organization' },
+          { label: org, to: `/organization/${encodeURIComponent(org)}?tab=teams` },
+          { label: team },
+        ]}
+        title={team}
+        testId="team-title"
+      >
         {summary && (
           <Content component="p" data-testid="team-summary">
             Team role: {TEAM_ROLE_LABELS[summary.role as TeamRole] ?? summary.role}
             {summary.description ? ` · ${summary.description}` : ''}
           </Content>
         )}
-      </PageSection>
+      </PageHeader>
       <PageSection>
         {members.isPending ? (
           <Loading what="team members" />

@@ -1,7 +1,8 @@
-import { Breadcrumb, BreadcrumbItem, PageSection, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core';
-import { Link, useParams } from 'react-router';
+import { PageSection, Tab, Tabs, TabTitleText } from '@patternfly/react-core';
+import { useParams } from 'react-router';
 import { useCurrentUser } from '../../api/session';
 import { useTab } from '../../hooks/useTab';
+import { PageHeader } from '../../components/PageHeader';
 import { UsageLogs } from '../logs/UsageLogs';
 import { RepositoriesTable } from '../repositories/RepositoriesList';
 import { RobotsTab } from '../robots/RobotsTab';
@@ -15,17 +16,7 @@ export function UserPage() {
   const [tab, setTab] = useTab('repositories');
   return (
     <>
-      <PageSection>
-        <Breadcrumb>
-          <BreadcrumbItem>
-            <Link to="/repository">Repositories</Link>
-          </BreadcrumbItem>
-          <BreadcrumbItem isActive>{username}</BreadcrumbItem>
-        </Breadcrumb>
-        <Title headingLevel="h1" className="qs-wrap-anywhere" data-testid="user-title">
-          {username}
-        </Title>
-      </PageSection>
+      <PageHeader crumbs={[{ label: 'Repositories', to: '/repository' }, { label: username }]} title={username} testId="user-title" />
       <PageSection>
         <Tabs activeKey={tab} onSelect={(_e, key) => setTab(String(key))} mountOnEnter unmountOnExit aria-label="User">
           <Tab eventKey="repositories" title={<TabTitleText>Repositories</TabTitleText>}>

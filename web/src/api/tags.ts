@@ -1,0 +1,14 @@
+/** One row of GET /api/v1/repository/{repo}/tag/ (Quay's `_tag_dict`). */
+export interface TagView {
+  name: string;
+  reversion: boolean;
+  start_ts?: number;
+  end_ts?: number;
+  manifest_digest: string;
+  is_manifest_list: boolean;
+  size: number | null;
+  last_modified?: string;
+  expiration?: string;
+  child_manifest_count?: number;
+  child_manifests_presence?: Record<string, boolean>;
+}
