@@ -21,9 +21,24 @@ export function durationSeconds(text: string): number | undefined {
   return Number(match[1]) * UNIT_SECONDS[match[2] as Unit];
 }
 
-/** 1209600 -> "2 weeks"; 0 means deleted tags are not kept at all. */
+const DAY = 86_400;
+const CALENDAR_UNITS = [
+  { days: 365, name: 'year' },
+  { days: 30, name: 'month' },
+] as const;
+
+/**
+ * 1209600 -> "2 weeks", 2592000 (30d) -> "1 month", 31536000 (365d) -> "1 year"; 0 means deleted
+ * tags are not kept at all.
+ */
 export function timeMachineLabel(seconds: number): string {
   if (seconds === 0) return 'None: deleted tags are not kept';
+  for (const { days, name } of CALENDAR_UNITS) {
+    if (seconds % (days * DAY) === 0) {
+      const amount = seconds / (days * DAY);
+      return `${amount} ${name}${amount === 1 ? '' : 's'}`;
+    }
+  }
   const unit = LARGEST_UNIT_FIRST.find((u) => seconds % UNIT_SECONDS[u] === 0) ?? 's';
   const amount = seconds / UNIT_SECONDS[unit];
   return `${amount} ${UNIT_NAMES[unit]}${amount === 1 ? '' : 's'}`;
