@@ -7,7 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 /**
  * Serves the built web UI (web/, built by Vite into dist/web) at `/`. Vite names every asset after
  * a hash of its content, so assets are cached for a year as immutable; index.html is revalidated
- * on every load so that a new release is picked up at once. Any other GET a browser makes for a
+ * on every load so that a new release is picked up at once. Text files are sent gzipped to clients
+ * that accept it, from the .gz the build writes beside each one. Any other GET a browser makes for a
  * page (an address inside the single-page app such as /repository/acme/app or /confirminvite)
  * gets index.html, and the app's router takes it from there. Paths that belong to the registry,
  * the API and the operational endpoints keep their own 404s.
@@ -44,6 +45,11 @@ async function regularFile(path: string): Promise<{ size: number; mtime: Date } 
   }
 }
 
+function acceptsGzip(request: FastifyRequest): boolean {
+  const accepted = request.headers['accept-encoding'];
+  return typeof accepted === 'string' && /\bgzip\b/.test(accepted) && !/\bgzip;\s*q=0(\.0*)?\b/.test(accepted);
+}
+
 function isUiPath(url: string): boolean {
   return !NOT_THE_UI.some((prefix) => url === prefix.replace(/\/$/, '') || url.startsWith(prefix));
 }
@@ -59,26 +65,29 @@ export async function registerWebUi(app: FastifyInstance, options: WebUiOptions 
   const indexPath = join(root, 'index.html');
   if (!(await regularFile(indexPath))) return false;
 
-  async function sendFile(reply: FastifyReply, path: string, cacheControl: string): Promise<boolean> {
+  async function sendFile(request: FastifyRequest, reply: FastifyReply, path: string, cacheControl: string): Promise<boolean> {
     const info = await regularFile(path);
     if (!info) return false;
+    const compressed = acceptsGzip(request) ? await regularFile(`${path}.gz`) : undefined;
     reply
       .header('content-type', CONTENT_TYPES[extname(path)] ?? 'application/octet-stream')
-      .header('content-length', info.size)
+      .header('content-length', (compressed ?? info).size)
       .header('cache-control', cacheControl)
       .header('last-modified', info.mtime.toUTCString())
+      .header('vary', 'accept-encoding')
       .header('x-content-type-options', 'nosniff');
-    await reply.send(createReadStream(path));
+    if (compressed) reply.header('content-encoding', 'gzip');
+    await reply.send(createReadStream(compressed ? `${path}.gz` : path));
     return true;
   }
 
-  function sendIndex(reply: FastifyReply) {
+  function sendIndex(request: FastifyRequest, reply: FastifyReply) {
     reply.header('x-frame-options', 'DENY');
-    return sendFile(reply, indexPath, REVALIDATE);
+    return sendFile(request, reply, indexPath, REVALIDATE);
   }
 
-  app.get('/', async (_request, reply) => {
-    await sendIndex(reply);
+  app.get('/', async (request, reply) => {
+    await sendIndex(request, reply);
     return reply;
   });
 
@@ -95,10 +104,10 @@ export async function registerWebUi(app: FastifyInstance, options: WebUiOptions 
     const inside = candidate.startsWith(root + sep);
     if (inside && extname(candidate) !== '') {
       const cache = decoded.startsWith('/assets/') ? IMMUTABLE : REVALIDATE;
-      if (await sendFile(reply, candidate, cache)) return reply;
+      if (await sendFile(request, reply, candidate, cache)) return reply;
       return reply.code(404).send({ error_message: `no file ${decoded}`, status: 404 });
     }
-    await sendIndex(reply);
+    await sendIndex(request, reply);
     return reply;
   });
   return true;

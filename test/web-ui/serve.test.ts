@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -16,6 +17,7 @@ describe('web UI serving', () => {
     await writeFile(path.join(root, 'index.html'), INDEX);
     await writeFile(path.join(root, 'assets', 'index-abc123.js'), 'console.log("ui")');
     await writeFile(path.join(root, 'assets', 'index-abc123.css'), 'body{}');
+    await writeFile(path.join(root, 'assets', 'index-abc123.js.gz'), gzipSync('console.log("ui")'));
     await writeFile(path.join(root, 'favicon.svg'), '<svg/>');
     await writeFile(path.join(path.dirname(root), 'outside-the-ui.txt'), 'secret');
     registry = await startTestRegistry({ webUiRoot: root });
@@ -46,6 +48,18 @@ describe('web UI serving', () => {
     const icon = await get('/favicon.svg');
     expect(icon.headers.get('content-type')).toBe('image/svg+xml');
     expect(icon.headers.get('cache-control')).toBe('no-cache');
+  });
+
+  it('sends the precompressed copy to clients that accept gzip, and the plain file to others', async () => {
+    const gzipped = await get('/assets/index-abc123.js', { headers: { 'accept-encoding': 'gzip, br' } });
+    expect(gzipped.headers.get('content-encoding')).toBe('gzip');
+    expect(gzipped.headers.get('vary')).toMatch(/accept-encoding/i);
+    expect(await gzipped.text(), 'fetch decodes it back to the file').toBe('console.log("ui")');
+    const plain = await get('/assets/index-abc123.js', { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(await plain.text()).toBe('console.log("ui")');
+    const noCopy = await get('/assets/index-abc123.css', { headers: { 'accept-encoding': 'gzip' } });
+    expect(noCopy.headers.get('content-encoding'), 'no .gz beside it').toBeNull();
   });
 
   it('answers the single-page addresses, /confirminvite included, with index.html', async () => {
