@@ -5,11 +5,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { CURRENT_USER_KEY, usePublicConfig } from '../../api/session';
 import { AuthFrame } from './AuthFrame';
-
-/** Only addresses inside this UI are followed after sign-in, never another site. */
-export function safeRedirect(target: string | null): string {
-  return target?.startsWith('/') && !target.startsWith('//') ? target : '/';
-}
+import { safeRedirect } from './redirect';
 
 export function SignInPage() {
   const [username, setUsername] = useState('');
