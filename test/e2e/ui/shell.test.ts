@@ -106,4 +106,18 @@ describe.skipIf(!uiTestsRunnable())('web UI: sign-in, account, appearance, brand
     await expectNoHorizontalOverflow(narrow);
     await ui.screenshot(narrow, 'repositories-narrow');
   });
+
+  it('renders a Markdown global message as text, bold and links, never as HTML', async () => {
+    const admin = await ui.api('admin');
+    const content = '**Maintenance** tonight, see [the status page](https://status.example.com)\n<img src=x onerror="alert(1)">';
+    const created = await admin.post('/api/v1/messages', { message: { content, media_type: 'text/markdown', severity: 'info' } });
+    expect(created.status, created.describe()).toBe(201);
+    const page = await ui.signedInPage('bob');
+    const banner = page.getByTestId('global-message');
+    await expect(banner.locator('strong').textContent()).resolves.toBe('Maintenance');
+    await expect(banner.getByRole('link', { name: 'the status page' }).getAttribute('href')).resolves.toBe('https://status.example.com');
+    expect(await banner.locator('img').count(), 'markup in a message stays text').toBe(0);
+    await expect(banner.textContent()).resolves.toContain('<img src=x');
+    await ui.screenshot(page, 'global-message-markdown');
+  });
 });

@@ -31,6 +31,7 @@ import { useState } from 'react';
 import { Link, NavLink, Outlet, useNavigate } from 'react-router';
 import { api, forgetCsrfToken } from '../api/client';
 import { CURRENT_USER_KEY, useCurrentUser, useGlobalMessages, usePublicConfig, useRegistryDocumentTitle } from '../api/session';
+import { MarkdownText } from './MarkdownText';
 
 const SEVERITY_VARIANT = { info: 'info', warning: 'warning', error: 'danger' } as const;
 
@@ -51,7 +52,7 @@ function SiteBanners() {
           isInline
           isPlain={false}
           variant={SEVERITY_VARIANT[message.severity] ?? 'info'}
-          title={message.content}
+          title={message.media_type === 'text/markdown' ? <MarkdownText text={message.content} /> : message.content}
           data-testid="global-message"
           data-severity={message.severity}
         />
