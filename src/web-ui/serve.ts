@@ -17,7 +17,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 // Two levels up from this module is the package root, whether it runs from src/ (tests) or dist/.
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../dist/web', import.meta.url));
 
-const NOT_THE_UI = ['/api/', '/v2/', '/v1/', '/health', '/status', '/metrics', '/oauth/', '/csrf_token', '/config'];
+/** Paths that belong to the registry, the API and operations: the path itself and everything below it. */
+const NOT_THE_UI = ['/api', '/v2', '/v1', '/health', '/status', '/metrics', '/oauth', '/csrf_token', '/config'];
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -51,7 +52,17 @@ function acceptsGzip(request: FastifyRequest): boolean {
 }
 
 function isUiPath(url: string): boolean {
-  return !NOT_THE_UI.some((prefix) => url === prefix.replace(/\/$/, '') || url.startsWith(prefix));
+  return !NOT_THE_UI.some((prefix) => url === prefix || url.startsWith(`${prefix}/`));
+}
+
+/**
+ * Whether a path names a file of the build rather than a page: anything under /assets/, and a
+ * file name with an extension directly at the root (/favicon.svg). Page addresses may contain
+ * dots too (/repository/acme/app/tag/v1.2.3, /user/john.doe), and those get the page.
+ */
+function namesBuiltFile(decodedPath: string): boolean {
+  if (decodedPath.startsWith('/assets/')) return true;
+  return decodedPath.lastIndexOf('/') === 0 && extname(decodedPath) !== '';
 }
 
 export interface WebUiOptions {
@@ -102,7 +113,7 @@ export async function registerWebUi(app: FastifyInstance, options: WebUiOptions 
     }
     const candidate = resolve(root, `.${decoded}`);
     const inside = candidate.startsWith(root + sep);
-    if (inside && extname(candidate) !== '') {
+    if (inside && namesBuiltFile(decoded)) {
       const cache = decoded.startsWith('/assets/') ? IMMUTABLE : REVALIDATE;
       if (await sendFile(request, reply, candidate, cache)) return reply;
       return reply.code(404).send({ error_message: `no file ${decoded}`, status: 404 });

@@ -63,7 +63,18 @@ describe('web UI serving', () => {
   });
 
   it('answers the single-page addresses, /confirminvite included, with index.html', async () => {
-    for (const address of ['/confirminvite?code=abc', '/repository/acme/app/tag/v1', '/organization/acme?tab=teams', '/signin']) {
+    const addresses = [
+      '/confirminvite?code=abc',
+      '/repository/acme/app/tag/v1',
+      '/repository/acme/app/tag/v1.2.3',
+      '/repository/acme/my.app',
+      '/user/john.doe',
+      '/organization/acme?tab=teams',
+      '/signin',
+      '/configuration',
+      '/statusboard',
+    ];
+    for (const address of addresses) {
       const res = await get(address);
       expect(res.status, address).toBe(200);
       expect(await res.text(), address).toBe(INDEX);
@@ -91,6 +102,10 @@ describe('web UI serving', () => {
     expect(v2.headers.get('www-authenticate')).toMatch(/^Bearer /);
     const health = await get('/health/instance');
     expect(health.headers.get('content-type')).toMatch(/json/);
+    for (const address of ['/api/v2/anything', '/health/nothing-here', '/metrics', '/csrf_token']) {
+      const res = await get(address);
+      expect(await res.text(), address).not.toBe(INDEX);
+    }
   });
 
   it('answers HEAD for the page and assets', async () => {
