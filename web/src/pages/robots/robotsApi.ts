@@ -89,6 +89,8 @@ export function useRobotCredentials(scope: RobotScope, shortname: string) {
   return useQuery({
     queryKey: robotKeys.credentials(scope, shortname),
     queryFn: () => api<RobotCredentials>(`${robotPath(scope, shortname)}/credentials`),
+    // The token is a secret: kept only while the credentials dialog shows it.
+    gcTime: 0,
   });
 }
 

@@ -89,6 +89,8 @@ function CreateKeyModal({ isOpen, onClose }: { isOpen: boolean; onClose(): void 
     setName('');
     setExpires('');
     setCreated(undefined);
+    // The mutation result holds the private key: forget it with the dialog.
+    create.reset();
     onClose();
   };
   return (

@@ -41,6 +41,8 @@ function CreateUserModal({ isOpen, onClose }: { isOpen: boolean; onClose(): void
     setUsername('');
     setEmail('');
     setCreated(undefined);
+    // The mutation result holds the temporary password: forget it with the dialog.
+    create.reset();
     onClose();
   };
   return (
