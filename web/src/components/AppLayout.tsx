@@ -29,8 +29,8 @@ import { BarsIcon } from '@patternfly/react-icons';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, NavLink, Outlet, useNavigate } from 'react-router';
-import { api, forgetCsrfToken } from '../api/client';
-import { CURRENT_USER_KEY, useCurrentUser, useGlobalMessages, usePublicConfig, useRegistryDocumentTitle } from '../api/session';
+import { api } from '../api/client';
+import { resetSessionData, useCurrentUser, useGlobalMessages, usePublicConfig, useRegistryDocumentTitle } from '../api/session';
 import { MarkdownText } from './MarkdownText';
 
 const SEVERITY_VARIANT = { info: 'info', warning: 'warning', error: 'danger' } as const;
@@ -73,9 +73,7 @@ function UserMenu() {
     } catch {
       // Signed out either way: the browser forgets the session below.
     } finally {
-      forgetCsrfToken();
-      queryClient.setQueryData(CURRENT_USER_KEY, null);
-      queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'public-config' && q.queryKey[0] !== CURRENT_USER_KEY[0] });
+      resetSessionData(queryClient);
       navigate('/signin');
     }
   }

@@ -2,7 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { onSessionLost } from '../api/client';
-import { CURRENT_USER_KEY, useCurrentUser } from '../api/session';
+import { CURRENT_USER_KEY, resetSessionData, useCurrentUser } from '../api/session';
 import { LoadError } from './LoadError';
 import { Loading } from './Loading';
 
@@ -24,7 +24,7 @@ export function RequireSignIn({ children }: { children: ReactNode }) {
   useEffect(
     () =>
       onSessionLost(() => {
-        queryClient.setQueryData(CURRENT_USER_KEY, null);
+        resetSessionData(queryClient);
         navigate(signInAddress(window.location.pathname + window.location.search), { replace: true });
       }),
     [navigate, queryClient],

@@ -3,7 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, Navigate, useNavigate } from 'react-router';
 import { ApiError, api } from '../../api/client';
-import { CURRENT_USER_KEY, usePublicConfig } from '../../api/session';
+import { loadCurrentUser, resetSessionData, usePublicConfig } from '../../api/session';
 import { AuthFrame } from './AuthFrame';
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,254}$/;
@@ -32,7 +32,8 @@ export function CreateAccountPage() {
     setError(undefined);
     try {
       await api('/api/v1/user/', { method: 'POST', body: { username, password, email }, beforeSession: true });
-      await queryClient.refetchQueries({ queryKey: CURRENT_USER_KEY });
+      resetSessionData(queryClient);
+      await loadCurrentUser(queryClient);
       navigate('/', { replace: true });
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'Could not reach the registry');

@@ -3,7 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
-import { CURRENT_USER_KEY, usePublicConfig } from '../../api/session';
+import { loadCurrentUser, resetSessionData, usePublicConfig } from '../../api/session';
 import { AuthFrame } from './AuthFrame';
 import { safeRedirect } from './redirect';
 
@@ -24,8 +24,8 @@ export function SignInPage() {
     setError(undefined);
     try {
       await api('/api/v1/signin', { method: 'POST', body: { username, password }, beforeSession: true });
-      await queryClient.invalidateQueries({ queryKey: CURRENT_USER_KEY });
-      await queryClient.refetchQueries({ queryKey: CURRENT_USER_KEY });
+      resetSessionData(queryClient);
+      await loadCurrentUser(queryClient);
       navigate(safeRedirect(params.get('redirect')), { replace: true });
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'Could not reach the registry');
