@@ -1,3 +1,11 @@
+/**
+ * Every query of one repository's tags (the tags page, tag details, labels, the tag history)
+ * starts with this key, so that one invalidation after any tag change refreshes them all.
+ */
+export function repoTagsKey(namespace: string, name: string) {
+  return ['repo-tags', namespace, name] as const;
+}
+
 /** One row of GET /api/v1/repository/{repo}/tag/ (Quay's `_tag_dict`). */
 export interface TagView {
   name: string;

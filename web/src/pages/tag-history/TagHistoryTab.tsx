@@ -16,7 +16,7 @@ import { formatDate, shortDigest } from '../../format';
 import { DayRangePickers, rangeProblem } from '../logs/DayRangePickers';
 import { RestoreTagModal } from './RestoreTagModal';
 import { type TagEvent, type TagEventKind, tagEvents } from './tagEvents';
-import { useTagHistory } from './tagHistoryApi';
+import { useRepositoryTagHistory } from './tagHistoryApi';
 
 const EVENT_LABELS: Record<TagEventKind, { text: string; color: 'green' | 'blue' | 'purple' | 'red' | 'orange' }> = {
   created: { text: 'Created', color: 'green' },
@@ -52,7 +52,7 @@ function dayBounds(from: string, to: string): { startS: number; endS: number } {
 
 /** Every change of every tag of the repository, newest first, with the time machine's restore. */
 export function TagHistoryTab({ namespace, name, repository }: RepositoryTabProps) {
-  const history = useTagHistory(namespace, name);
+  const history = useRepositoryTagHistory(namespace, name);
   const [search, setSearch] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');

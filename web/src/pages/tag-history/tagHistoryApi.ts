@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, repoPath } from '../../api/client';
+import { repoTagsKey } from '../../api/tags';
 import type { TagHistoryRow } from './tagEvents';
 
 /** GET /api/v1/repository/{repo}/tag/ (live and ended rows) and the time machine's restore. */
@@ -20,7 +21,7 @@ export interface TagHistory {
 }
 
 function historyKey(namespace: string, name: string) {
-  return ['tag-history', namespace, name] as const;
+  return [...repoTagsKey(namespace, name), 'repository-history'] as const;
 }
 
 async function fetchHistory(namespace: string, name: string): Promise<TagHistory> {
@@ -35,7 +36,7 @@ async function fetchHistory(namespace: string, name: string): Promise<TagHistory
   return { rows, truncated: true };
 }
 
-export function useTagHistory(namespace: string, name: string) {
+export function useRepositoryTagHistory(namespace: string, name: string) {
   return useQuery({ queryKey: historyKey(namespace, name), queryFn: () => fetchHistory(namespace, name) });
 }
 
@@ -47,6 +48,6 @@ export function useRestoreTag(namespace: string, name: string) {
         method: 'POST',
         body: { manifest_digest: digest },
       }),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: historyKey(namespace, name) }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: repoTagsKey(namespace, name) }),
   });
 }

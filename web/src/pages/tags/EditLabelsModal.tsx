@@ -103,6 +103,9 @@ function LabelEditor(props: { tag: TagView; labels: LabelView[]; namespace: stri
     const deletions = await forEachItem([...removed], (id) => deleteLabel(props.namespace, props.name, digest, id));
     const additions = await forEachItem(added, (label) => addLabel(props.namespace, props.name, digest, label.key, label.value));
     await queryClient.invalidateQueries({ queryKey: repoTagsKey(props.namespace, props.name) });
+    // What went through is saved: a second Save retries only what failed.
+    setRemoved(new Set(deletions.map((failure) => failure.item)));
+    setAdded(additions.map((failure) => failure.item));
     setBusy(false);
     for (const failure of deletions) toasts.failure('Could not delete a label', failure.error);
     for (const failure of additions) toasts.failure(`Could not add label ${failure.item.key}`, failure.error);

@@ -1,6 +1,6 @@
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { api, repoPath } from '../../api/client';
-import type { TagView } from '../../api/tags';
+import { repoTagsKey, type TagView } from '../../api/tags';
 
 interface TagPage {
   tags: TagView[];
@@ -41,11 +41,6 @@ export interface ChildManifest {
 const PAGE_SIZE = 100;
 /** Stops a runaway listing; 50 pages of 100 is far beyond any repository the UI pages through. */
 const MAX_PAGES = 50;
-
-/** Every query of one repository's tags starts with this key, so one invalidation refreshes them all. */
-export function repoTagsKey(namespace: string, name: string) {
-  return ['repo-tags', namespace, name] as const;
-}
 
 function tagPath(namespace: string, name: string, tag: string): string {
   return `/api/v1/repository/${repoPath(namespace, name)}/tag/${encodeURIComponent(tag)}`;
@@ -172,4 +167,4 @@ export async function forEachItem<T>(items: T[], write: (item: T) => Promise<unk
   return results.flatMap((result, index) => (result.status === 'rejected' ? [{ item: items[index] as T, error: result.reason }] : []));
 }
 
-export type { TagView };
+export { repoTagsKey, type TagView };
