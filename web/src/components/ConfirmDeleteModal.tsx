@@ -1,4 +1,4 @@
-import { Button, Form, FormGroup, List, ListItem, Modal, ModalBody, ModalFooter, ModalHeader, SearchInput, TextInput } from '@patternfly/react-core';
+import { Alert, Button, Form, FormGroup, List, ListItem, Modal, ModalBody, ModalFooter, ModalHeader, SearchInput, TextInput } from '@patternfly/react-core';
 import { useState } from 'react';
 
 /**
@@ -17,10 +17,12 @@ export function ConfirmDeleteModal(props: {
   const [typed, setTyped] = useState('');
   const [search, setSearch] = useState('');
   const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<string>();
   const shown = props.items.filter((item) => item.toLowerCase().includes(search.toLowerCase()));
   const close = () => {
     setTyped('');
     setSearch('');
+    setFailure(undefined);
     props.onClose();
   };
   return (
@@ -44,6 +46,7 @@ export function ConfirmDeleteModal(props: {
             <ListItem key={item}>{item}</ListItem>
           ))}
         </List>
+        {failure && <Alert variant="danger" isInline title={`Could not delete: ${failure}`} data-testid="delete-failure" />}
         <Form onSubmit={(e) => e.preventDefault()}>
           <FormGroup label='Type "confirm" to delete' fieldId="confirm-delete-input">
             <TextInput id="confirm-delete-input" aria-label="Type confirm" value={typed} onChange={(_e, v) => setTyped(v)} />
@@ -57,9 +60,12 @@ export function ConfirmDeleteModal(props: {
           isLoading={busy}
           onClick={async () => {
             setBusy(true);
+            setFailure(undefined);
             try {
               await props.onConfirm();
               close();
+            } catch (err) {
+              setFailure(err instanceof Error ? err.message : String(err));
             } finally {
               setBusy(false);
             }
