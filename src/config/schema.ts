@@ -116,8 +116,8 @@ export const ConfigSchema = T.Object(
     SERVER_HOSTNAME: T.Optional(T.String({ minLength: 1 })),
     PREFERRED_URL_SCHEME: T.Union([T.Literal('http'), T.Literal('https')], { default: 'http' }),
     REGISTRY_TITLE: T.String({ default: 'Quayside' }),
-    /** The short title, shown where the long one does not fit (the UI's masthead on narrow screens). */
-    REGISTRY_TITLE_SHORT: T.String({ default: 'Quayside' }),
+    /** The short title, shown where the long one does not fit (the UI's masthead on narrow screens); REGISTRY_TITLE when unset. */
+    REGISTRY_TITLE_SHORT: T.Optional(T.String({ minLength: 1 })),
     /** The web UI's logo, footer image and the address the footer image links to. */
     BRANDING: T.Optional(
       T.Object({

@@ -33,6 +33,17 @@ describe('GET /config', () => {
     expect(body.registry_state).toBe('normal');
   });
 
+  it('leaves out REGISTRY_TITLE_SHORT when it is not set, so the UI falls back to REGISTRY_TITLE', async () => {
+    const plain = await startTestRegistry({ overrides: { REGISTRY_TITLE: 'Only Long' } });
+    try {
+      const body = await (await fetch(`${plain.url}/config`)).json();
+      expect(body.config.REGISTRY_TITLE).toBe('Only Long');
+      expect(body.config).not.toHaveProperty('REGISTRY_TITLE_SHORT');
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('lists no secret from config.yaml', async () => {
     const text = await (await fetch(`${registry.url}/config`)).text();
     expect(text).not.toContain('must-not-leak');
