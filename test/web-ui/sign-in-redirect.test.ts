@@ -9,7 +9,7 @@ describe('sign-in redirect', () => {
   });
 
   it('refuses other sites and anything that is not a path', () => {
-    for (const target of ['//evil.example.com/x', '/\\evil.example.com', 'https://evil.example.com', 'javascript:alert(1)', '', null]) {
+    for (const target of ['//evil.example.com/x', '/\\evil.example.com', '/\t/evil.example.com', '/a\\b', 'https://evil.example.com', 'javascript:alert(1)', '', null]) {
       expect(safeRedirect(target), String(target)).toBe('/');
     }
   });
