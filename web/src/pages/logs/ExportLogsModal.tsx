@@ -15,7 +15,7 @@ import {
 import { useState } from 'react';
 import { useToasts } from '../../components/Toasts';
 import { type DayRange, type ExportTarget, useExportLogs } from './logsApi';
-import type { LogScope } from './UsageLogs';
+import type { LogScope } from './logsApi';
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const ADDRESS_HINT = 'Enter an e-mail address, or a callback URL starting with http:// or https://.';

@@ -17,14 +17,9 @@ import { DayRangePickers, rangeProblem } from './DayRangePickers';
 import { ExportLogsModal } from './ExportLogsModal';
 import { LogsChart } from './LogsChart';
 import { describeLog, kindTitle } from './logKinds';
-import { type DayRange, type LogEntry, useAggregatedLogs, useLogEntries } from './logsApi';
+import { type DayRange, type LogEntry, type LogScope, useAggregatedLogs, useLogEntries } from './logsApi';
 
-/** Whose usage logs to show: GET /api/v1/{repository/ns/name | organization/org | user | superuser}/logs. */
-export type LogScope =
-  | { kind: 'repository'; namespace: string; name: string }
-  | { kind: 'organization'; org: string }
-  | { kind: 'user' }
-  | { kind: 'superuser' };
+export type { LogScope };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The server counts per day only for ranges under four weeks. */

@@ -1,6 +1,12 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, repoPath } from '../../api/client';
-import type { LogScope } from './UsageLogs';
+
+/** Whose usage logs to show: GET /api/v1/{repository/ns/name | organization/org | user | superuser}/logs. */
+export type LogScope =
+  | { kind: 'repository'; namespace: string; name: string }
+  | { kind: 'organization'; org: string }
+  | { kind: 'user' }
+  | { kind: 'superuser' };
 
 /** The usage-log endpoints of a scope: GET logs and aggregatelogs, POST exportlogs. */
 

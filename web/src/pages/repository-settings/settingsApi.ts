@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, repoPath } from '../../api/client';
 import { repositoryQueryKey } from '../../api/repository';
 import type { RepositoryRole } from '../../components/PermissionSelect';
-import { REPOSITORIES_KEY } from '../repositories/repositoriesApi';
+import { REPOSITORIES_KEY } from '../../api/repositories';
 
 export interface RepositoryRef {
   namespace: string;
