@@ -21,6 +21,11 @@ export class ApiError extends Error {
   }
 }
 
+/** An error's message, fit to show in a notice (ApiError carries the server's own words). */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export function onSessionLost(listener: () => void): () => void {
   sessionLostListeners.add(listener);
   return () => sessionLostListeners.delete(listener);

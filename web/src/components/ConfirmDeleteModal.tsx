@@ -1,5 +1,6 @@
 import { Alert, Button, Form, FormGroup, List, ListItem, Modal, ModalBody, ModalFooter, ModalHeader, SearchInput, TextInput } from '@patternfly/react-core';
 import { useState } from 'react';
+import { errorText } from '../api/client';
 
 /**
  * The v2 UI's destructive confirmation: the items about to go (searchable when there are many),
@@ -65,7 +66,7 @@ export function ConfirmDeleteModal(props: {
               await props.onConfirm();
               close();
             } catch (err) {
-              setFailure(err instanceof Error ? err.message : String(err));
+              setFailure(errorText(err));
             } finally {
               setBusy(false);
             }

@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { runEach } from '../../api/bulk';
 import { api } from '../../api/client';
 import { organizationQueryKey, type OrganizationView } from '../../api/organization';
 import { CURRENT_USER_KEY } from '../../api/session';
@@ -58,15 +59,8 @@ export function useDeleteOrganizations() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async (names: string[]) => {
-      const results = await Promise.allSettled(names.map((name) => api(orgUrl(name), { method: 'DELETE' })));
-      const deleted: string[] = [];
-      const failed: { name: string; error: unknown }[] = [];
-      results.forEach((result, index) => {
-        const name = names[index] ?? '';
-        if (result.status === 'fulfilled') deleted.push(name);
-        else failed.push({ name, error: result.reason });
-      });
-      return { deleted, failed };
+      const outcome = await runEach(names, (name) => api(orgUrl(name), { method: 'DELETE' }));
+      return { deleted: outcome.succeeded, failed: outcome.failures.map(({ item, error }) => ({ name: item, error })) };
     },
     onSuccess: async ({ deleted }) => {
       // Refresh the list first so the rows of deleted organizations unmount before their data is dropped.

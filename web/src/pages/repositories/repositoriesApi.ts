@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { runEach } from '../../api/bulk';
 import { api, repoPath } from '../../api/client';
 import { repositoryQueryKey } from '../../api/repository';
 import { fetchNamespaceRepositories, REPOSITORIES_KEY, type RepositorySummary } from '../../api/repositories';
@@ -78,16 +79,11 @@ export async function forEachRepository(
   repos: RepositorySummary[],
   action: (repo: RepositorySummary) => Promise<unknown>,
 ): Promise<BulkOutcome> {
-  const outcome: BulkOutcome = { succeeded: 0, failures: [] };
-  for (const repo of repos) {
-    try {
-      await action(repo);
-      outcome.succeeded++;
-    } catch (error) {
-      outcome.failures.push({ name: repositoryFullName(repo), error });
-    }
-  }
-  return outcome;
+  const outcome = await runEach(repos, action);
+  return {
+    succeeded: outcome.succeeded.length,
+    failures: outcome.failures.map(({ item, error }) => ({ name: repositoryFullName(item), error })),
+  };
 }
 
 /** Invalidates the lists and the single-repository views a change touched. */

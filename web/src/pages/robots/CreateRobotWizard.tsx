@@ -20,6 +20,8 @@ import {
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { errorText } from '../../api/client';
+import { runEach } from '../../api/bulk';
 import { useOrganization } from '../../api/organization';
 import type { RepositoryRole } from '../../components/PermissionSelect';
 import { useToasts } from '../../components/Toasts';
@@ -175,15 +177,8 @@ async function applyDraftGrants(scope: RobotScope, draft: RobotDraft): Promise<s
       run: () => setRepositoryPermission(scope.namespace, repo, robotName, draft.role),
     })),
   ];
-  const failures: string[] = [];
-  for (const grant of grants) {
-    try {
-      await grant.run();
-    } catch (err) {
-      failures.push(`${grant.what}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  return failures;
+  const { failures } = await runEach(grants, (grant) => grant.run());
+  return failures.map(({ item, error }) => `${item.what}: ${errorText(error)}`);
 }
 
 /** "Create robot account": name and description, teams (organizations), repositories, review. */
@@ -206,7 +201,7 @@ export function CreateRobotWizard(props: { scope: RobotScope; isOpen: boolean; o
     try {
       await createRobot(props.scope, draft.name, draft.description.trim());
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(errorText(err));
       return;
     }
     const failures = await applyDraftGrants(props.scope, draft);

@@ -13,6 +13,8 @@ import {
 import { TrashIcon } from '@patternfly/react-icons';
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
+import { errorText } from '../../api/client';
+import { runEach } from '../../api/bulk';
 import { LoadError } from '../../components/LoadError';
 import { ConfirmDeleteModal } from '../../components/ConfirmDeleteModal';
 import { useToasts } from '../../components/Toasts';
@@ -33,16 +35,9 @@ function useDeleteRobots(scope: RobotScope, onDeleted: (names: string[]) => void
   const toasts = useToasts();
   const queryClient = useQueryClient();
   return async (robotNames: string[]) => {
-    const deleted: string[] = [];
-    const failures: string[] = [];
-    for (const name of robotNames) {
-      try {
-        await deleteRobot(scope, shortName(name));
-        deleted.push(name);
-      } catch (err) {
-        failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
+    const outcome = await runEach(robotNames, (name) => deleteRobot(scope, shortName(name)));
+    const deleted = outcome.succeeded;
+    const failures = outcome.failures.map(({ item, error }) => `${item}: ${errorText(error)}`);
     await queryClient.invalidateQueries({ queryKey: robotKeys.all(scope) });
     onDeleted(deleted);
     if (deleted.length > 0) toasts.success(deleted.length === 1 ? 'Successfully deleted robot account' : `Successfully deleted ${deleted.length} robot accounts`);

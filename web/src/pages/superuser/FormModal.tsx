@@ -1,5 +1,6 @@
 import { Alert, Button, Form, Modal, ModalBody, ModalFooter, ModalHeader } from '@patternfly/react-core';
 import { type ReactNode, useId, useState } from 'react';
+import { errorText } from '../../api/client';
 
 /**
  * A modal around one form of the superuser panel: submit runs `onSubmit`; a failure stays open
@@ -29,7 +30,7 @@ export function FormModal(props: {
     try {
       await props.onSubmit();
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(errorText(err));
     } finally {
       setBusy(false);
     }

@@ -14,9 +14,10 @@ import {
 } from '@patternfly/react-core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { runEach } from '../../api/bulk';
 import { useToasts } from '../../components/Toasts';
 import { formatDate, parseApiDate } from '../../format';
-import { forEachItem, repoTagsKey, setTagExpiration, type TagView } from './tagsApi';
+import { repoTagsKey, setTagExpiration, type TagView } from './tagsApi';
 
 function pad(value: number): string {
   return String(value).padStart(2, '0');
@@ -59,7 +60,7 @@ export function ChangeExpirationModal(props: { namespace: string; name: string; 
 
   const apply = async (expiresAt: Date | null) => {
     setBusy(true);
-    const failures = await forEachItem(props.tags, (tag) => setTagExpiration(props.namespace, props.name, tag.name, expiresAt));
+    const { failures } = await runEach(props.tags, (tag) => setTagExpiration(props.namespace, props.name, tag.name, expiresAt));
     await queryClient.invalidateQueries({ queryKey: repoTagsKey(props.namespace, props.name) });
     setBusy(false);
     if (failures.length > 0) {

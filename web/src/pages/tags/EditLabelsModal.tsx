@@ -19,9 +19,10 @@ import {
 } from '@patternfly/react-core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { runEach } from '../../api/bulk';
 import { LoadError } from '../../components/LoadError';
 import { useToasts } from '../../components/Toasts';
-import { addLabel, deleteLabel, forEachItem, type LabelView, repoTagsKey, type TagView, useManifestLabels } from './tagsApi';
+import { addLabel, deleteLabel, type LabelView, repoTagsKey, type TagView, useManifestLabels } from './tagsApi';
 
 const INVALID_FORMAT = 'Invalid label format: write the key and the value separated by =, e.g. key=value';
 
@@ -100,8 +101,8 @@ function LabelEditor(props: { tag: TagView; labels: LabelView[]; namespace: stri
 
   const save = async () => {
     setBusy(true);
-    const deletions = await forEachItem([...removed], (id) => deleteLabel(props.namespace, props.name, digest, id));
-    const additions = await forEachItem(added, (label) => addLabel(props.namespace, props.name, digest, label.key, label.value));
+    const deletions = (await runEach(removed, (id) => deleteLabel(props.namespace, props.name, digest, id))).failures;
+    const additions = (await runEach(added, (label) => addLabel(props.namespace, props.name, digest, label.key, label.value))).failures;
     await queryClient.invalidateQueries({ queryKey: repoTagsKey(props.namespace, props.name) });
     // What went through is saved: a second Save retries only what failed.
     setRemoved(new Set(deletions.map((failure) => failure.item)));

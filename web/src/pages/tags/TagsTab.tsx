@@ -3,6 +3,7 @@ import { CubesIcon } from '@patternfly/react-icons';
 import { Table, Th, Thead, Tr } from '@patternfly/react-table';
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
+import { runEach } from '../../api/bulk';
 import type { RepositoryTabProps } from '../../api/repository';
 import { LoadError } from '../../components/LoadError';
 import { ConfirmDeleteModal } from '../../components/ConfirmDeleteModal';
@@ -12,7 +13,7 @@ import { ChangeExpirationModal } from './ChangeExpirationModal';
 import { EditLabelsModal } from './EditLabelsModal';
 import { type TagAction, TagRows } from './TagRows';
 import { TagsToolbar } from './TagsToolbar';
-import { deleteTag, forEachItem, repoTagsKey, type TagView, useActiveTags } from './tagsApi';
+import { deleteTag, repoTagsKey, type TagView, useActiveTags } from './tagsApi';
 
 type OpenModal = { action: TagAction; tags: TagView[] } | undefined;
 
@@ -28,7 +29,7 @@ function DeleteTagsModal(props: { namespace: string; name: string; tags: TagView
       items={names}
       onClose={props.onClose}
       onConfirm={async () => {
-        const failures = await forEachItem(names, (tag) => deleteTag(props.namespace, props.name, tag));
+        const { failures } = await runEach(names, (tag) => deleteTag(props.namespace, props.name, tag));
         await queryClient.invalidateQueries({ queryKey: repoTagsKey(props.namespace, props.name) });
         for (const failure of failures) toasts.failure(`Could not delete tag ${failure.item}`, failure.error);
         const deleted = names.filter((tag) => !failures.some((failure) => failure.item === tag));

@@ -162,9 +162,5 @@ export function deleteLabel(namespace: string, name: string, digest: string, lab
 }
 
 /** Runs one write per item; resolves with the items whose write failed and why. */
-export async function forEachItem<T>(items: T[], write: (item: T) => Promise<unknown>): Promise<{ item: T; error: unknown }[]> {
-  const results = await Promise.allSettled(items.map(write));
-  return results.flatMap((result, index) => (result.status === 'rejected' ? [{ item: items[index] as T, error: result.reason }] : []));
-}
 
 export { repoTagsKey, type TagView };

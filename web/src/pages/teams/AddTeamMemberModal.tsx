@@ -1,6 +1,7 @@
 import { Alert, Button, Form, FormGroup, Label, Modal, ModalBody, ModalFooter, ModalHeader, TextInput } from '@patternfly/react-core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { errorText } from '../../api/client';
 import { usePublicConfig } from '../../api/session';
 import { type Entity, EntityPicker } from '../../components/EntityPicker';
 import { useToasts } from '../../components/Toasts';
@@ -34,7 +35,7 @@ export function AddTeamMemberModal(props: { org: string; team: string; onClose()
       await refreshTeams(queryClient, org);
       props.onClose();
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(errorText(err));
     } finally {
       setBusy(false);
     }

@@ -23,6 +23,8 @@ import {
 } from '@patternfly/react-core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { runEach } from '../../api/bulk';
+import { errorText } from '../../api/client';
 import { EntityPicker } from '../../components/EntityPicker';
 import { useToasts } from '../../components/Toasts';
 import { RepositoryPermissionsTable } from './RepositoryPermissionsTable';
@@ -65,18 +67,13 @@ export function CreateTeamWizard(props: { org: string; existingTeams: string[]; 
     try {
       await saveTeam(org, name, { role: 'member', description });
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(errorText(err));
       setBusy(false);
       return;
     }
     const failures = await applyTeamPermissions(org, name, choices, new Map());
-    for (const member of members) {
-      try {
-        await addTeamMember(org, name, member.name);
-      } catch (err) {
-        failures.push(`${member.name}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
+    const added = await runEach(members, (member) => addTeamMember(org, name, member.name));
+    failures.push(...added.failures.map(({ item, error }) => `${item.name}: ${errorText(error)}`));
     await refreshTeams(queryClient, org);
     if (failures.length > 0) toasts.failure(`Created team ${name}, but some changes failed: ${failures.join('; ')}`);
     else toasts.success(`Created team ${name}`);

@@ -1,6 +1,7 @@
 import { type QueryClient, useQuery } from '@tanstack/react-query';
 import { namespaceRepositoriesQuery } from '../../api/repositories';
-import { api } from '../../api/client';
+import { runEach } from '../../api/bulk';
+import { api, errorText } from '../../api/client';
 import { organizationQueryKey } from '../../api/organization';
 import type { RepositoryRole } from '../../components/PermissionSelect';
 
@@ -155,19 +156,11 @@ export async function applyTeamPermissions(
   wanted: ReadonlyMap<string, PermissionChoice>,
   current: ReadonlyMap<string, RepositoryRole>,
 ): Promise<string[]> {
-  const failures: string[] = [];
-  for (const [repository, choice] of wanted) {
-    const existing = current.get(repository) ?? 'none';
-    if (choice === existing) continue;
-    try {
-      if (choice === 'none') {
-        await api(teamPermissionPath(org, repository, team), { method: 'DELETE' });
-      } else {
-        await api(teamPermissionPath(org, repository, team), { method: 'PUT', body: { role: choice } });
-      }
-    } catch (err) {
-      failures.push(`${repository}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  return failures;
+  const changes = [...wanted].filter(([repository, choice]) => choice !== (current.get(repository) ?? 'none'));
+  const { failures } = await runEach(changes, ([repository, choice]) =>
+    choice === 'none'
+      ? api(teamPermissionPath(org, repository, team), { method: 'DELETE' })
+      : api(teamPermissionPath(org, repository, team), { method: 'PUT', body: { role: choice } }),
+  );
+  return failures.map(({ item: [repository], error }) => `${repository}: ${errorText(error)}`);
 }
