@@ -20,6 +20,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { useCurrentUser } from '../../api/session';
+import type { RepositorySummary } from '../../api/repositories';
 import { LoadError } from '../../components/LoadError';
 import { ConfirmDeleteModal } from '../../components/ConfirmDeleteModal';
 import { Loading } from '../../components/Loading';
@@ -32,7 +33,6 @@ import {
   creatableNamespaces,
   deleteRepository,
   forEachRepository,
-  type RepositorySummary,
   refreshRepositories,
   repositoryFullName,
   repositoryLink,

@@ -96,5 +96,3 @@ export async function refreshRepositories(
     ...repos.map((repo) => queryClient.invalidateQueries({ queryKey: repositoryQueryKey(repo.namespace, repo.name) })),
   ]);
 }
-
-export { REPOSITORIES_KEY, type RepositorySummary };

@@ -15,9 +15,10 @@ import {
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { runEach } from '../../api/bulk';
+import { repoTagsKey, type TagView } from '../../api/tags';
 import { useToasts } from '../../components/Toasts';
 import { formatDate, parseApiDate } from '../../format';
-import { repoTagsKey, setTagExpiration, type TagView } from './tagsApi';
+import { setTagExpiration } from './tagsApi';
 
 function pad(value: number): string {
   return String(value).padStart(2, '0');

@@ -20,9 +20,10 @@ import {
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { runEach } from '../../api/bulk';
+import { repoTagsKey, type TagView } from '../../api/tags';
 import { LoadError } from '../../components/LoadError';
 import { useToasts } from '../../components/Toasts';
-import { addLabel, deleteLabel, type LabelView, repoTagsKey, type TagView, useManifestLabels } from './tagsApi';
+import { addLabel, deleteLabel, type LabelView, useManifestLabels } from './tagsApi';
 
 const INVALID_FORMAT = 'Invalid label format: write the key and the value separated by =, e.g. key=value';
 

@@ -13,10 +13,11 @@ import {
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { repoPath } from '../../api/client';
+import type { TagView } from '../../api/tags';
 import { formatBytes, formatDate } from '../../format';
 import { PullCommandList } from './PullCommands';
 import { SecuritySummary } from './security';
-import { platformName, type TagView, useChildManifests, useManifestLabels } from './tagsApi';
+import { platformName, useChildManifests, useManifestLabels } from './tagsApi';
 
 interface TagTarget {
   namespace: string;

@@ -4,10 +4,11 @@ import { Tbody, Td, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { repoPath } from '../../api/client';
+import type { TagView } from '../../api/tags';
 import { formatBytes, parseApiDate, shortDigest } from '../../format';
 import { PullPopover } from './PullCommands';
 import { SecuritySummary } from './security';
-import { platformName, type TagView, useChildManifests } from './tagsApi';
+import { platformName, useChildManifests } from './tagsApi';
 
 /** A date that may wrap between its day and its time, never inside either. */
 function DateText(props: { value: string | undefined }) {

@@ -1,8 +1,8 @@
 import { EmptyState, EmptyStateBody } from '@patternfly/react-core';
 import { SecurityIcon } from '@patternfly/react-icons';
+import type { TagView } from '../../api/tags';
 import { Loading } from '../../components/Loading';
 import { securityStatusText, useSecurityReport } from './security';
-import type { TagView } from './tagsApi';
 
 const NOUN = { vulnerabilities: 'vulnerabilities', packages: 'packages' } as const;
 

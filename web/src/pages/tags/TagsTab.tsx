@@ -5,6 +5,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { runEach } from '../../api/bulk';
 import type { RepositoryTabProps } from '../../api/repository';
+import { repoTagsKey, type TagView } from '../../api/tags';
 import { LoadError } from '../../components/LoadError';
 import { ConfirmDeleteModal } from '../../components/ConfirmDeleteModal';
 import { Loading } from '../../components/Loading';
@@ -13,7 +14,7 @@ import { ChangeExpirationModal } from './ChangeExpirationModal';
 import { EditLabelsModal } from './EditLabelsModal';
 import { type TagAction, TagRows } from './TagRows';
 import { TagsToolbar } from './TagsToolbar';
-import { deleteTag, repoTagsKey, type TagView, useActiveTags } from './tagsApi';
+import { deleteTag, useActiveTags } from './tagsApi';
 
 type OpenModal = { action: TagAction; tags: TagView[] } | undefined;
 

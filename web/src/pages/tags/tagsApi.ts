@@ -162,5 +162,3 @@ export function deleteLabel(namespace: string, name: string, digest: string, lab
 }
 
 /** Runs one write per item; resolves with the items whose write failed and why. */
-
-export { repoTagsKey, type TagView };
