@@ -37,7 +37,17 @@ const FeatureFlags = {
   /** The .../aggregatelogs endpoints. */
   FEATURE_AGGREGATED_LOG_COUNT_RETRIEVAL: T.Boolean({ default: true }),
   FEATURE_SUPER_USERS: T.Boolean({ default: true }),
+  /** Repository mirroring: the mirror API, the Mirroring tab and the repomirror worker. */
   FEATURE_REPO_MIRROR: T.Boolean({ default: false }),
+  /** Seconds between the repomirror worker's checks for due mirrors. */
+  REPO_MIRROR_INTERVAL: T.Integer({ minimum: 1, default: 30 }),
+  /**
+   * When set, the worker pushes mirrored content through this registry host's /v2/ as the mirror
+   * robot (as Quay does) instead of writing into storage and the database directly.
+   */
+  REPO_MIRROR_SERVER_HOSTNAME: T.Optional(T.String({ minLength: 1 })),
+  /** Verify TLS when pushing through REPO_MIRROR_SERVER_HOSTNAME. */
+  REPO_MIRROR_TLS_VERIFY: T.Boolean({ default: true }),
   /** Users and organizations may change their time-machine window (tag_expiration_s); when off it is ignored, as in Quay. */
   FEATURE_CHANGE_TAG_EXPIRATION: T.Boolean({ default: true }),
   /** The gc worker: tags past the time machine, then unreferenced manifests and blobs. */

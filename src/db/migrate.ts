@@ -10,6 +10,7 @@ import * as tagIndexes from './migrations/007_tag_indexes.js';
 import * as queueNames from './migrations/008_queue_names.js';
 import * as gc from './migrations/009_gc.js';
 import * as quota from './migrations/010_quota.js';
+import * as repoMirror from './migrations/011_repo_mirror.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, types: ReturnType<typeof columnTypes>): Promise<void>;
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '008_queue_names': queueNames,
   '009_gc': gc,
   '010_quota': quota,
+  '011_repo_mirror': repoMirror,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -140,11 +140,38 @@ export interface QueueItemTable {
   created_at: number;
 }
 
+/** Quay's RepoMirrorStatus. */
+export type RepoMirrorStatus = 'NEVER_RUN' | 'SYNC_NOW' | 'SYNCING' | 'SUCCESS' | 'FAIL' | 'CANCEL';
+
 export interface RepoMirrorConfigTable {
   repository_id: number;
   /** The robot whose pushes a MIRROR repository accepts. */
   internal_robot_id: number | null;
   created_at: number;
+  is_enabled: Generated<number>;
+  /** host[:port]/path of the repository mirrored, without tag. */
+  external_reference: Generated<string>;
+  /** Sealed with DATABASE_SECRET_KEY. */
+  external_registry_username: string | null;
+  /** Sealed with DATABASE_SECRET_KEY. */
+  external_registry_password: string | null;
+  /** JSON: { verify_tls, unsigned_images, proxy: { http_proxy, https_proxy, no_proxy } }. */
+  external_registry_config: Generated<string>;
+  /** JSON list of tag globs (Quay's root rule of kind tag_glob_csv). */
+  root_rule: Generated<string>;
+  /** Seconds between syncs. */
+  sync_interval: Generated<number>;
+  sync_start_date: number | null;
+  /** While SYNCING: when the claim runs out and another worker may take the sync over. */
+  sync_expiration_date: number | null;
+  sync_retries_remaining: Generated<number>;
+  sync_status: Generated<RepoMirrorStatus>;
+  sync_transaction_id: Generated<string>;
+  skopeo_timeout_interval: Generated<number>;
+  last_sync_started_at: number | null;
+  last_sync_finished_at: number | null;
+  /** What the last sync did or why it failed, for the API and the Mirroring tab. */
+  last_sync_message: string | null;
 }
 
 export interface RepositoryTable {

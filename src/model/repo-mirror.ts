@@ -1,0 +1,354 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { SecretBox } from '../auth/secret-box.js';
+import type { Database, RepoMirrorConfigTable, RepoMirrorStatus } from '../db/tables.js';
+import { parseStoredJsonObject } from './json-text.js';
+
+/**
+ * Repository mirror configurations and the state machine of their syncs (Quay's RepoMirrorConfig):
+ * NEVER_RUN → (due or SYNC_NOW) → SYNCING → SUCCESS | FAIL | CANCEL. A worker claims a due sync by
+ * swapping sync_transaction_id; only the holder of the new id can release it, so several workers
+ * never run the same sync, and a claim that runs out (sync_expiration_date) may be taken over.
+ */
+
+export const MIRROR_STATUSES: readonly RepoMirrorStatus[] = ['NEVER_RUN', 'SYNC_NOW', 'SYNCING', 'SUCCESS', 'FAIL', 'CANCEL'];
+
+/** Attempts a failing sync gets before it waits for its next interval (Quay's default). */
+export const MIRROR_SYNC_RETRIES = 3;
+
+/** How long a claim lasts before another worker may take the sync over (Quay's MAX_SYNC_DURATION). */
+export const MIRROR_MAX_SYNC_DURATION_MS = 12 * 3600 * 1000;
+
+export interface MirrorProxy {
+  http_proxy: string | null;
+  https_proxy: string | null;
+  no_proxy: string | null;
+}
+
+/** Quay's external_registry_config. */
+export interface MirrorRegistryConfig {
+  verify_tls: boolean;
+  unsigned_images: boolean;
+  proxy: MirrorProxy;
+}
+
+/** A repository's mirror configuration, credentials still sealed. */
+export interface MirrorConfig {
+  repositoryId: number;
+  robotId: number | null;
+  isEnabled: boolean;
+  externalReference: string;
+  sealedUsername: string | null;
+  sealedPassword: string | null;
+  registryConfig: MirrorRegistryConfig;
+  /** The tag globs of the root rule (tag_glob_csv), in the order given. */
+  tagPatterns: string[];
+  syncIntervalSeconds: number;
+  syncStartDate: number | null;
+  syncExpirationDate: number | null;
+  syncRetriesRemaining: number;
+  syncStatus: RepoMirrorStatus;
+  syncTransactionId: string;
+  skopeoTimeoutSeconds: number;
+  lastSyncStartedAt: number | null;
+  lastSyncFinishedAt: number | null;
+  lastSyncMessage: string | null;
+  createdAt: number;
+}
+
+export const DEFAULT_MIRROR_REGISTRY_CONFIG: MirrorRegistryConfig = {
+  verify_tls: true,
+  unsigned_images: false,
+  proxy: { http_proxy: null, https_proxy: null, no_proxy: null },
+};
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+export function parseMirrorRegistryConfig(text: string): MirrorRegistryConfig {
+  const raw = parseStoredJsonObject(text);
+  const proxy = raw.proxy && typeof raw.proxy === 'object' ? (raw.proxy as Record<string, unknown>) : {};
+  return {
+    verify_tls: raw.verify_tls !== false,
+    unsigned_images: raw.unsigned_images === true,
+    proxy: {
+      http_proxy: stringOrNull(proxy.http_proxy),
+      https_proxy: stringOrNull(proxy.https_proxy),
+      no_proxy: stringOrNull(proxy.no_proxy),
+    },
+  };
+}
+
+function parseTagPatternList(text: string): string[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function toMirrorConfig(row: Selectable<RepoMirrorConfigTable>): MirrorConfig {
+  return {
+    repositoryId: row.repository_id,
+    robotId: row.internal_robot_id,
+    isEnabled: row.is_enabled !== 0,
+    externalReference: row.external_reference,
+    sealedUsername: row.external_registry_username,
+    sealedPassword: row.external_registry_password,
+    registryConfig: parseMirrorRegistryConfig(row.external_registry_config),
+    tagPatterns: parseTagPatternList(row.root_rule),
+    syncIntervalSeconds: row.sync_interval,
+    syncStartDate: row.sync_start_date,
+    syncExpirationDate: row.sync_expiration_date,
+    syncRetriesRemaining: row.sync_retries_remaining,
+    syncStatus: row.sync_status,
+    syncTransactionId: row.sync_transaction_id,
+    skopeoTimeoutSeconds: row.skopeo_timeout_interval,
+    lastSyncStartedAt: row.last_sync_started_at,
+    lastSyncFinishedAt: row.last_sync_finished_at,
+    lastSyncMessage: row.last_sync_message,
+    createdAt: row.created_at,
+  };
+}
+
+export async function findMirrorConfig(db: Kysely<Database>, repositoryId: number): Promise<MirrorConfig | undefined> {
+  const row = await db.selectFrom('repo_mirror_config').selectAll().where('repository_id', '=', repositoryId).executeTakeFirst();
+  return row ? toMirrorConfig(row) : undefined;
+}
+
+/** The external registry's credentials in the clear, for the worker only. */
+export function openMirrorCredentials(
+  secrets: SecretBox,
+  config: Pick<MirrorConfig, 'sealedUsername' | 'sealedPassword'>,
+): { username: string; password: string } | undefined {
+  if (config.sealedUsername === null) return undefined;
+  const username = secrets.open(config.sealedUsername);
+  if (username === undefined) return undefined;
+  const password = config.sealedPassword === null ? '' : (secrets.open(config.sealedPassword) ?? '');
+  return { username, password };
+}
+
+/** Fields a create or update may set; credentials arrive in the clear and are sealed here. */
+export interface MirrorConfigChanges {
+  robotId?: number;
+  isEnabled?: boolean;
+  externalReference?: string;
+  /** null removes the stored value. */
+  username?: string | null;
+  password?: string | null;
+  registryConfig?: MirrorRegistryConfig;
+  tagPatterns?: string[];
+  syncIntervalSeconds?: number;
+  syncStartDate?: number;
+  skopeoTimeoutSeconds?: number;
+}
+
+function changedColumns(secrets: SecretBox, changes: MirrorConfigChanges) {
+  const seal = (value: string | null) => (value === null || value === '' ? null : secrets.seal(value));
+  return {
+    ...(changes.robotId !== undefined && { internal_robot_id: changes.robotId }),
+    ...(changes.isEnabled !== undefined && { is_enabled: changes.isEnabled ? 1 : 0 }),
+    ...(changes.externalReference !== undefined && { external_reference: changes.externalReference }),
+    ...(changes.username !== undefined && { external_registry_username: seal(changes.username) }),
+    ...(changes.password !== undefined && { external_registry_password: seal(changes.password) }),
+    ...(changes.registryConfig !== undefined && { external_registry_config: JSON.stringify(changes.registryConfig) }),
+    ...(changes.tagPatterns !== undefined && { root_rule: JSON.stringify(changes.tagPatterns) }),
+    ...(changes.syncIntervalSeconds !== undefined && { sync_interval: changes.syncIntervalSeconds }),
+    ...(changes.syncStartDate !== undefined && { sync_start_date: changes.syncStartDate }),
+    ...(changes.skopeoTimeoutSeconds !== undefined && { skopeo_timeout_interval: changes.skopeoTimeoutSeconds }),
+  };
+}
+
+/**
+ * Creates the repository's mirror configuration, or replaces it when one exists (a repository has
+ * at most one). The sync state starts over at NEVER_RUN.
+ */
+export async function saveMirrorConfig(
+  db: Kysely<Database>,
+  secrets: SecretBox,
+  repositoryId: number,
+  changes: MirrorConfigChanges & { robotId: number; externalReference: string; tagPatterns: string[] },
+  now: number,
+): Promise<MirrorConfig> {
+  const fresh = {
+    is_enabled: 1,
+    external_registry_username: null,
+    external_registry_password: null,
+    external_registry_config: JSON.stringify(DEFAULT_MIRROR_REGISTRY_CONFIG),
+    sync_start_date: now,
+    sync_expiration_date: null,
+    sync_retries_remaining: MIRROR_SYNC_RETRIES,
+    sync_status: 'NEVER_RUN' as const,
+    sync_transaction_id: randomUUID(),
+    last_sync_started_at: null,
+    last_sync_finished_at: null,
+    last_sync_message: null,
+    ...changedColumns(secrets, changes),
+  };
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('repo_mirror_config').where('repository_id', '=', repositoryId).execute();
+    await trx.insertInto('repo_mirror_config').values({ repository_id: repositoryId, created_at: now, ...fresh }).execute();
+  });
+  const saved = await findMirrorConfig(db, repositoryId);
+  if (!saved) throw new Error(`mirror configuration of repository ${repositoryId} vanished while it was saved`);
+  return saved;
+}
+
+/** Changes some fields of an existing configuration; false when the repository has none. */
+export async function updateMirrorConfig(
+  db: Kysely<Database>,
+  secrets: SecretBox,
+  repositoryId: number,
+  changes: MirrorConfigChanges,
+): Promise<boolean> {
+  const columns = changedColumns(secrets, changes);
+  if (Object.keys(columns).length === 0) return (await findMirrorConfig(db, repositoryId)) !== undefined;
+  const result = await db.updateTable('repo_mirror_config').set(columns).where('repository_id', '=', repositoryId).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Asks for a sync at the next worker tick (Quay's sync-now); false while a sync runs or without a configuration. */
+export async function requestMirrorSyncNow(db: Kysely<Database>, repositoryId: number): Promise<boolean> {
+  const result = await db
+    .updateTable('repo_mirror_config')
+    .set({ sync_status: 'SYNC_NOW', sync_expiration_date: null, sync_retries_remaining: MIRROR_SYNC_RETRIES })
+    .where('repository_id', '=', repositoryId)
+    .where('sync_status', '!=', 'SYNCING')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Cancels the running or requested sync (Quay's sync-cancel): a running sync stops between blobs
+ * and keeps what it completed; no further sync is scheduled until one is requested or the
+ * configuration changes. False without a configuration.
+ */
+export async function cancelMirrorSync(db: Kysely<Database>, repositoryId: number): Promise<boolean> {
+  const result = await db
+    .updateTable('repo_mirror_config')
+    .set({ sync_status: 'CANCEL' })
+    .where('repository_id', '=', repositoryId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Mirrors due for a sync at `now`, oldest start date first: those asked to SYNC_NOW; enabled ones
+ * whose start date has come with retries left; and SYNCING ones whose claim ran out (a worker died).
+ * Only repositories in the MIRROR state count.
+ */
+export async function dueMirrors(db: Kysely<Database>, now: number, limit: number): Promise<MirrorConfig[]> {
+  const rows = await db
+    .selectFrom('repo_mirror_config')
+    .innerJoin('repository', 'repository.id', 'repo_mirror_config.repository_id')
+    .selectAll('repo_mirror_config')
+    .where('repository.state', '=', 'MIRROR')
+    .where((eb) =>
+      eb.or([
+        eb('repo_mirror_config.sync_status', '=', 'SYNC_NOW'),
+        eb.and([
+          eb('repo_mirror_config.is_enabled', '=', 1),
+          eb('repo_mirror_config.sync_status', 'in', ['NEVER_RUN', 'SUCCESS', 'FAIL']),
+          eb('repo_mirror_config.sync_start_date', '<=', now),
+          eb('repo_mirror_config.sync_retries_remaining', '>', 0),
+        ]),
+        eb.and([eb('repo_mirror_config.sync_status', '=', 'SYNCING'), eb('repo_mirror_config.sync_expiration_date', '<=', now)]),
+      ]),
+    )
+    .orderBy('repo_mirror_config.sync_start_date')
+    .limit(limit)
+    .execute();
+  return rows.map(toMirrorConfig);
+}
+
+/** A sync one worker holds; only this claim can release it. */
+export interface MirrorClaim {
+  config: MirrorConfig;
+  transactionId: string;
+  startedAt: number;
+}
+
+/** Takes a due sync; undefined when another worker took it first. */
+export async function claimMirror(db: Kysely<Database>, config: MirrorConfig, now: number): Promise<MirrorClaim | undefined> {
+  const transactionId = randomUUID();
+  const result = await db
+    .updateTable('repo_mirror_config')
+    .set({
+      sync_status: 'SYNCING',
+      sync_expiration_date: now + MIRROR_MAX_SYNC_DURATION_MS,
+      sync_transaction_id: transactionId,
+      last_sync_started_at: now,
+    })
+    .where('repository_id', '=', config.repositoryId)
+    .where('sync_transaction_id', '=', config.syncTransactionId)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) return undefined;
+  return { config: { ...config, syncStatus: 'SYNCING', syncTransactionId: transactionId }, transactionId, startedAt: now };
+}
+
+/** Whether someone asked to cancel the claimed sync (checked between blobs). */
+export async function mirrorSyncCancelled(db: Kysely<Database>, claim: MirrorClaim): Promise<boolean> {
+  const row = await db
+    .selectFrom('repo_mirror_config')
+    .select(['sync_status', 'sync_transaction_id'])
+    .where('repository_id', '=', claim.config.repositoryId)
+    .executeTakeFirst();
+  return !row || row.sync_status === 'CANCEL' || row.sync_transaction_id !== claim.transactionId;
+}
+
+export type MirrorOutcome = 'SUCCESS' | 'FAIL' | 'CANCEL';
+
+/** The first start of the schedule (start date + k × interval) later than `now`. */
+export function nextMirrorStart(startDate: number | null, intervalSeconds: number, now: number): number {
+  const intervalMs = Math.max(1, intervalSeconds) * 1000;
+  if (startDate === null || startDate > now) return startDate ?? now + intervalMs;
+  return startDate + (Math.floor((now - startDate) / intervalMs) + 1) * intervalMs;
+}
+
+/**
+ * Ends a claimed sync. SUCCESS schedules the next interval with full retries. FAIL retries at the
+ * next tick while retries remain, then waits for the next interval. CANCEL schedules nothing.
+ * False when the claim was lost (another worker took the sync over).
+ */
+export async function releaseMirror(
+  db: Kysely<Database>,
+  claim: MirrorClaim,
+  outcome: MirrorOutcome,
+  message: string,
+  now: number,
+): Promise<boolean> {
+  const { config } = claim;
+  const retriesLeft = outcome === 'FAIL' ? config.syncRetriesRemaining - 1 : MIRROR_SYNC_RETRIES;
+  const reschedule = outcome === 'SUCCESS' || (outcome === 'FAIL' && retriesLeft < 1);
+  const startDate =
+    outcome === 'CANCEL' ? null : reschedule ? nextMirrorStart(config.syncStartDate, config.syncIntervalSeconds, now) : config.syncStartDate;
+  const result = await db
+    .updateTable('repo_mirror_config')
+    .set({
+      sync_status: outcome,
+      sync_start_date: startDate ?? null,
+      sync_retries_remaining: outcome === 'CANCEL' ? 0 : reschedule ? MIRROR_SYNC_RETRIES : retriesLeft,
+      sync_expiration_date: null,
+      sync_transaction_id: randomUUID(),
+      last_sync_finished_at: now,
+      last_sync_message: message,
+    })
+    .where('repository_id', '=', config.repositoryId)
+    .where('sync_transaction_id', '=', claim.transactionId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Keeps a long sync's claim from running out. */
+export async function extendMirrorClaim(db: Kysely<Database>, claim: MirrorClaim, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('repo_mirror_config')
+    .set({ sync_expiration_date: now + MIRROR_MAX_SYNC_DURATION_MS })
+    .where('repository_id', '=', claim.config.repositoryId)
+    .where('sync_transaction_id', '=', claim.transactionId)
+    .where('sync_status', '=', 'SYNCING')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
