@@ -3,9 +3,10 @@ import Database from 'better-sqlite3';
 import { type Generated, type Insertable, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Pool } from 'undici';
+import { signIn } from './api-session.js';
 import { openPool, percentile, RequestError } from './client.js';
 import { markdownTable } from './report.js';
-import { BENCH_PASSWORD, BENCH_USER, type BenchServer, type ServerId } from './servers.js';
+import { BENCH_USER, type BenchServer, type ServerId } from './servers.js';
 
 /**
  * The scale scenario (`npm run bench -- --scale`): does a page of the repository listing and of
@@ -233,20 +234,6 @@ async function seed(db: Kysely<SeedTables>, server: BenchServer, step: ScaleStep
 // ---------------------------------------------------------------------------------------------
 // measuring
 
-async function signIn(pool: Pool): Promise<string> {
-  const res = await pool.request({
-    method: 'POST',
-    path: '/api/v1/signin',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: BENCH_USER, password: BENCH_PASSWORD }),
-  });
-  await res.body.text();
-  const setCookie = res.headers['set-cookie'];
-  const cookie = (Array.isArray(setCookie) ? setCookie : [setCookie ?? ''])[0]!.split(';')[0]!;
-  if (res.statusCode !== 200 || !cookie.includes('=')) throw new RequestError(`sign-in failed: ${res.statusCode}`);
-  return cookie;
-}
-
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 async function timedGet(pool: Pool, path: string, cookie: string): Promise<{ ms: number; body: any }> {
   const started = performance.now();
@@ -347,7 +334,7 @@ export async function scaleScenario(server: BenchServer, plan: ScalePlan, log: (
   const pool = openPool(server.origin, 1);
   const results: ScaleResult[] = [];
   try {
-    const cookie = await signIn(pool);
+    const { cookie } = await signIn(pool);
     for (const step of plan.steps) {
       log(`  ${server.label}: seeding ${step.repositories} repositories and ${step.tags} tags...`);
       const seedSeconds = await seed(db, server, step);
