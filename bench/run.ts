@@ -8,6 +8,7 @@ import { topSelfTime } from './lib/cpuprofile.js';
 import { machineInfo } from './lib/machine.js';
 import { makePlan } from './lib/plan.js';
 import { buildRows, errorSummary, machineSummary, type Report, resourceTable, resultsMarkdown, resultsTable } from './lib/report.js';
+import { runMirrorBench } from './lib/mirror-run.js';
 import { runScale } from './lib/scale-run.js';
 import { type Context, manifestScenarios, pullScenarios, pushScenarios, skopeoScenarios } from './lib/scenarios.js';
 import {
@@ -43,6 +44,9 @@ const USAGE = `usage: npm run bench -- [options]
                        rewrite bench/RESULTS.md from it when it is a complete full run)
   --scale              instead of the registry scenarios: page timings of the repository and tag
                        listings at 1,000/10,000 and 10,000/100,000 (--quick: 100/1,000 and 1,000/10,000)
+  --mirror             instead of the registry scenarios: mirror a 500 MiB image from Distribution with
+                       the repomirror worker (its memory sampled) against skopeo copy; fails when the
+                       worker's memory grows past 200 MiB; writes bench/MIRROR-RESULTS.md
   --help`;
 
 function list<T extends string>(text: string | undefined, allowed: readonly T[], name: string): T[] {
@@ -71,6 +75,7 @@ async function main(): Promise<number> {
       'no-write': { type: 'boolean', default: false },
       report: { type: 'string' },
       scale: { type: 'boolean', default: false },
+      mirror: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -87,6 +92,9 @@ async function main(): Promise<number> {
   const pgUri =
     values.pg ?? process.env['QUAYSIDE_BENCH_PG'] ?? process.env['QUAYSIDE_TEST_PG'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   const strict = process.env['CI'] === 'true' || values.servers !== undefined;
+  if (values.mirror) {
+    return runMirrorBench({ tmp: await mkdtemp(path.join(os.tmpdir(), 'quayside-bench-mirror-')), noWrite: values['no-write'], log });
+  }
   if (values.scale) {
     const scaleServers = values.servers === undefined ? serverIds.filter((id) => id !== 'distribution') : serverIds;
     return runScale({

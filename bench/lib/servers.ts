@@ -51,6 +51,8 @@ export interface BenchServer {
   credentials: string | null;
   /** Quayside's metadata database, for scenarios that seed it directly (the scale scenario). */
   database?: { kind: 'sqlite'; file: string } | { kind: 'postgres'; uri: string };
+  /** Quayside's `--data-dir` and `--config-dir` arguments, for more processes on the same instance. */
+  instanceArgs?: string[];
   /** The last lines the process printed. */
   output(): string;
   /** SIGTERM to the process group, SIGKILL after a grace period; drops its database. */
@@ -202,6 +204,8 @@ export interface QuaysideOptions {
   /** Start under `node --cpu-prof --cpu-prof-dir DIR` (the cluster workers inherit it). */
   cpuProfileDir?: string;
   logLevel: string;
+  /** config.yaml keys besides the bench's own (the mirror run turns FEATURE_REPO_MIRROR on). */
+  extraConfig?: Record<string, unknown>;
 }
 
 export async function startQuayside(options: QuaysideOptions): Promise<BenchServer> {
@@ -217,6 +221,7 @@ export async function startQuayside(options: QuaysideOptions): Promise<BenchServ
     // Repositories are created public on push: anonymous scenarios need no extra step, and the
     // private ones are turned private explicitly (makePrivate).
     CREATE_PRIVATE_REPO_ON_PUSH: false,
+    ...options.extraConfig,
   };
   let dropDatabase: (() => Promise<void>) | undefined;
   let pgUri: string | undefined;
@@ -320,6 +325,7 @@ export async function startQuayside(options: QuaysideOptions): Promise<BenchServ
     ...(databasePid !== undefined ? { databasePid } : {}),
     credentials: `${BENCH_USER}:${BENCH_PASSWORD}`,
     database: pgUri ? { kind: 'postgres', uri: pgUri } : { kind: 'sqlite', file: sqliteFile },
+    instanceArgs: instance,
     settings: {
       processes: options.processes,
       database: options.id === 'quayside-pg' ? 'PostgreSQL (fresh database)' : 'SQLite (WAL)',
@@ -378,6 +384,20 @@ export async function startQuayside(options: QuaysideOptions): Promise<BenchServ
       await dropDatabase?.().catch((err: unknown) => console.error(`dropping the bench database failed: ${String(err)}`));
     },
   };
+}
+
+/** A `quayside worker --only <names>` process on a started Quayside instance. */
+export interface BenchWorker {
+  pid: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function startQuaysideWorker(server: BenchServer, workers: readonly string[], logLevel = 'error'): BenchWorker {
+  if (!server.instanceArgs) throw new Error(`${server.label} is not a Quayside instance`);
+  const args = [QUAYSIDE_BIN, 'worker', '--only', workers.join(','), ...server.instanceArgs, '--log-level', logLevel, '--metrics-port', 'off'];
+  const l = launch(process.execPath, args);
+  return { pid: l.child.pid!, output: () => l.output(), stop: () => stopLaunched(l) };
 }
 
 // ---------------------------------------------------------------------------------------------
