@@ -1,6 +1,7 @@
 import { Client, type ClientOptions, InvalidCredentialsError } from 'ldapts';
 import type { LdapSettings } from './settings.js';
-import { ldapTlsOptions, loadExtraCaCertificates } from './tls.js';
+import { readExtraCaCerts } from '../../net/extra-ca-certs.js';
+import { ldapTlsOptions } from './tls.js';
 
 /** The configured administrator DN or password was refused by the directory. */
 export class LdapAdminCredentialsError extends Error {
@@ -35,7 +36,7 @@ export class LdapConnector {
     };
     if (settings.url.toLowerCase().startsWith('ldaps://')) {
       this.clientOptions.tlsOptions = ldapTlsOptions(
-        loadExtraCaCertificates(settings.configDir),
+        readExtraCaCerts(settings.configDir),
         settings.allowInsecureFallback,
       );
     }
