@@ -6,21 +6,11 @@ import {
   MAX_MANIFEST_BYTES,
   MediaTypes,
   manifestPolicyFromConfig,
-  type ParsedManifest,
   parseDigest,
   parseManifest,
 } from '../manifest/index.js';
-import { isImageConfigMediaType, readImageConfig } from '../model/image-config.js';
-import {
-  deleteManifest,
-  findRepositoryAndManifest,
-  listReferrers,
-  manifestExists,
-  putManifest,
-  unknownManifest,
-} from '../model/manifests.js';
-import { checkPushQuota, quotaEnforced } from '../model/quota-enforcement.js';
-import { requestQuotaRecount } from '../model/quota-recount.js';
+import { storePushedManifest } from '../model/manifest-push.js';
+import { deleteManifest, findRepositoryAndManifest, listReferrers, unknownManifest } from '../model/manifests.js';
 import type { RepositoryWithNamespace } from '../model/repositories.js';
 import { queueRepositoryEvent } from '../model/repository-events.js';
 import { deleteTag, validateTagName } from '../model/tags.js';
@@ -71,28 +61,6 @@ export async function getManifestHandler(call: RepositoryCall, reference: string
 }
 
 /**
- * The labels of the image config of a manifest this push creates, to be stored as `manifest`
- * labels. The push never fails for them: an unreadable config only costs its labels.
- */
-async function configLabelsForPush(
-  call: RepositoryCall,
-  repositoryId: number,
-  parsed: ParsedManifest,
-): Promise<Record<string, string> | undefined> {
-  const config = parsed.config;
-  if (parsed.kind !== 'image' || !config || !isImageConfigMediaType(config.mediaType)) return undefined;
-  if (await manifestExists(call.ctx.db, repositoryId, parsed.digest)) return undefined;
-  try {
-    const summary = await readImageConfig(call.ctx.db, call.ctx.storage, repositoryId, config.digest);
-    if (!summary) call.request.log.warn({ config: config.digest }, 'image config missing, too large or not JSON: its labels are not imported');
-    return summary?.labels;
-  } catch (err) {
-    call.request.log.warn({ err, config: config.digest }, 'could not read the image config: its labels are not imported');
-    return undefined;
-  }
-}
-
-/**
  * What a tag push leaves behind besides the tag: the push_repo log entry (batched, like pulls) and
  * the repo_push event, whose pull address and web page use the registry's public host.
  */
@@ -115,13 +83,7 @@ export async function putManifestHandler(call: RepositoryCall, reference: string
   // Validate before creating anything, so a bad manifest to a new name leaves no empty repository.
   const parsed = parseManifest(bytes, contentType, policy);
   const repo = await openRepositoryForPush(call);
-  const configLabels = await configLabelsForPush(call, repo.id, parsed);
-  if (quotaEnforced(call.ctx.config)) {
-    const blobDigests = parsed.requiredBlobs.map((b) => b.digest);
-    await checkPushQuota(call.ctx.db, call.ctx.config, { namespaceId: repo.namespace_id, namespaceName: repo.namespace_name, blobDigests });
-  }
-  const result = await putManifest(call.ctx.db, { repositoryId: repo.id, reference, bytes, parsed, configLabels });
-  if (call.ctx.config.FEATURE_QUOTA_MANAGEMENT) await requestQuotaRecount(call.ctx.db, repo.namespace_id);
+  const result = await storePushedManifest(call.ctx, repo, { reference, bytes, parsed }, call.request.log);
   if (result.tag) await announcePush(call, repo, result.tag, parsed.mediaType);
   countManifestPush(call.ctx.metrics, 201, parsed.mediaType);
   const reply = call.reply
