@@ -9,6 +9,7 @@ import { sendApiError } from './errors.js';
 import { registerExportedLogsDownload, registerLogsRoutes } from './logs.js';
 import { registerManifestsRoutes } from './manifests.js';
 import { registerMessagesRoutes } from './messages.js';
+import { registerMirrorRoutes } from './mirror.js';
 import { registerNotificationsRoutes } from './notifications.js';
 import { registerOrganizationsRoutes } from './organizations.js';
 import { registerPermissionsRoutes } from './permissions.js';
@@ -55,6 +56,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   registerTeamSyncingRoutes(router);
   registerRobotsRoutes(router);
   registerRepositoriesRoutes(router);
+  registerMirrorRoutes(router);
   registerPermissionsRoutes(router);
   registerTagsRoutes(router);
   registerManifestsRoutes(router);

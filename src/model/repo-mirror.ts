@@ -161,18 +161,13 @@ function changedColumns(secrets: SecretBox, changes: MirrorConfigChanges) {
   };
 }
 
-/**
- * Creates the repository's mirror configuration, or replaces it when one exists (a repository has
- * at most one). The sync state starts over at NEVER_RUN.
- */
-export async function saveMirrorConfig(
-  db: Kysely<Database>,
+/** The columns of a new configuration: the given fields over defaults, its sync state at NEVER_RUN. */
+function freshMirrorColumns(
   secrets: SecretBox,
-  repositoryId: number,
   changes: MirrorConfigChanges & { robotId: number; externalReference: string; tagPatterns: string[] },
   now: number,
-): Promise<MirrorConfig> {
-  const fresh = {
+) {
+  return {
     is_enabled: 1,
     external_registry_username: null,
     external_registry_password: null,
@@ -187,13 +182,94 @@ export async function saveMirrorConfig(
     last_sync_message: null,
     ...changedColumns(secrets, changes),
   };
+}
+
+async function savedMirrorConfig(db: Kysely<Database>, repositoryId: number): Promise<MirrorConfig> {
+  const saved = await findMirrorConfig(db, repositoryId);
+  if (!saved) throw new Error(`mirror configuration of repository ${repositoryId} vanished while it was saved`);
+  return saved;
+}
+
+/**
+ * Creates the repository's mirror configuration, or replaces it when one exists (a repository has
+ * at most one). The sync state starts over at NEVER_RUN.
+ */
+export async function saveMirrorConfig(
+  db: Kysely<Database>,
+  secrets: SecretBox,
+  repositoryId: number,
+  changes: MirrorConfigChanges & { robotId: number; externalReference: string; tagPatterns: string[] },
+  now: number,
+): Promise<MirrorConfig> {
+  const fresh = freshMirrorColumns(secrets, changes, now);
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('repo_mirror_config').where('repository_id', '=', repositoryId).execute();
     await trx.insertInto('repo_mirror_config').values({ repository_id: repositoryId, created_at: now, ...fresh }).execute();
   });
-  const saved = await findMirrorConfig(db, repositoryId);
-  if (!saved) throw new Error(`mirror configuration of repository ${repositoryId} vanished while it was saved`);
-  return saved;
+  return savedMirrorConfig(db, repositoryId);
+}
+
+/**
+ * The mirror robot needs write on the repository it fills (Quay grants it when the robot has no
+ * role or only read); a higher role stays.
+ */
+async function grantMirrorRobotWrite(db: Kysely<Database>, repositoryId: number, robotId: number): Promise<void> {
+  await db
+    .insertInto('repository_permission')
+    .values({ repository_id: repositoryId, member_id: robotId, team_id: null, role: 'write' })
+    .onConflict((oc) =>
+      oc.columns(['repository_id', 'member_id']).doUpdateSet({ role: 'write' }).where('repository_permission.role', '=', 'read'),
+    )
+    .execute();
+}
+
+/**
+ * Starts mirroring a repository (Quay's enable_mirroring_for_repository): creates its configuration,
+ * puts the repository in the MIRROR state and gives the mirror robot write permission, all or
+ * nothing. Undefined when the repository already has a configuration (nothing changes then).
+ */
+export async function createMirrorConfig(
+  db: Kysely<Database>,
+  secrets: SecretBox,
+  repositoryId: number,
+  changes: MirrorConfigChanges & { robotId: number; externalReference: string; tagPatterns: string[] },
+  now: number,
+): Promise<MirrorConfig | undefined> {
+  const fresh = freshMirrorColumns(secrets, changes, now);
+  const created = await db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('repo_mirror_config')
+      .values({ repository_id: repositoryId, created_at: now, ...fresh })
+      .onConflict((oc) => oc.column('repository_id').doNothing())
+      .executeTakeFirst();
+    if ((inserted.numInsertedOrUpdatedRows ?? 0n) === 0n) return false;
+    await trx
+      .updateTable('repository')
+      .set({ state: 'MIRROR' })
+      .where('id', '=', repositoryId)
+      .where('state', '!=', 'MARKED_FOR_DELETION')
+      .execute();
+    await grantMirrorRobotWrite(trx, repositoryId, changes.robotId);
+    return true;
+  });
+  return created ? savedMirrorConfig(db, repositoryId) : undefined;
+}
+
+/**
+ * Changes some fields of an existing configuration as the API does: a new mirror robot also gets
+ * write permission, in the same transaction. False when the repository has none.
+ */
+export async function changeMirrorConfig(
+  db: Kysely<Database>,
+  secrets: SecretBox,
+  repositoryId: number,
+  changes: MirrorConfigChanges,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const updated = await updateMirrorConfig(trx, secrets, repositoryId, changes);
+    if (updated && changes.robotId !== undefined) await grantMirrorRobotWrite(trx, repositoryId, changes.robotId);
+    return updated;
+  });
 }
 
 /** Changes some fields of an existing configuration; false when the repository has none. */
@@ -235,16 +311,38 @@ export async function cancelMirrorSync(db: Kysely<Database>, repositoryId: numbe
 }
 
 /**
+ * Cancels a sync only while one is requested or running (Quay's sync-cancel answers 404 otherwise),
+ * so a finished sync's schedule is left alone. False when there is nothing to cancel.
+ */
+export async function cancelActiveMirrorSync(db: Kysely<Database>, repositoryId: number): Promise<boolean> {
+  const result = await db
+    .updateTable('repo_mirror_config')
+    .set({ sync_status: 'CANCEL' })
+    .where('repository_id', '=', repositoryId)
+    .where('sync_status', 'in', ['SYNC_NOW', 'SYNCING'])
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
  * Mirrors due for a sync at `now`, oldest start date first: those asked to SYNC_NOW; enabled ones
  * whose start date has come with retries left; and SYNCING ones whose claim ran out (a worker died).
- * Only repositories in the MIRROR state count.
+ * Only repositories in the MIRROR state count; `exceptRepositoryIds` leaves some out (those a worker
+ * already handled in this run: a failed sync is retried at the next run, not at once).
  */
-export async function dueMirrors(db: Kysely<Database>, now: number, limit: number): Promise<MirrorConfig[]> {
-  const rows = await db
+export async function dueMirrors(
+  db: Kysely<Database>,
+  now: number,
+  limit: number,
+  exceptRepositoryIds: readonly number[] = [],
+): Promise<MirrorConfig[]> {
+  let query = db
     .selectFrom('repo_mirror_config')
     .innerJoin('repository', 'repository.id', 'repo_mirror_config.repository_id')
     .selectAll('repo_mirror_config')
-    .where('repository.state', '=', 'MIRROR')
+    .where('repository.state', '=', 'MIRROR');
+  if (exceptRepositoryIds.length > 0) query = query.where('repo_mirror_config.repository_id', 'not in', [...exceptRepositoryIds]);
+  const rows = await query
     .where((eb) =>
       eb.or([
         eb('repo_mirror_config.sync_status', '=', 'SYNC_NOW'),
@@ -346,6 +444,33 @@ export async function extendMirrorClaim(db: Kysely<Database>, claim: MirrorClaim
   const result = await db
     .updateTable('repo_mirror_config')
     .set({ sync_expiration_date: now + MIRROR_MAX_SYNC_DURATION_MS })
+    .where('repository_id', '=', claim.config.repositoryId)
+    .where('sync_transaction_id', '=', claim.transactionId)
+    .where('sync_status', '=', 'SYNCING')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Gives a claimed sync back unfinished (the worker is stopping): the status it had before the claim
+ * returns, so the next worker to look takes it at once instead of after the claim's 12 hours. A
+ * sync that was taken over from a dead worker stays SYNCING with its claim run out. False when the
+ * claim was lost or the sync was cancelled meanwhile (then it is released as cancelled instead).
+ */
+export async function handBackMirrorClaim(
+  db: Kysely<Database>,
+  claim: MirrorClaim,
+  previousStatus: RepoMirrorStatus,
+  now: number,
+): Promise<boolean> {
+  const takenOver = previousStatus === 'SYNCING';
+  const result = await db
+    .updateTable('repo_mirror_config')
+    .set({
+      sync_status: previousStatus,
+      sync_expiration_date: takenOver ? now : null,
+      sync_transaction_id: randomUUID(),
+    })
     .where('repository_id', '=', claim.config.repositoryId)
     .where('sync_transaction_id', '=', claim.transactionId)
     .where('sync_status', '=', 'SYNCING')
