@@ -48,6 +48,11 @@ const FeatureFlags = {
   REPO_MIRROR_SERVER_HOSTNAME: T.Optional(T.String({ minLength: 1 })),
   /** Verify TLS when pushing through REPO_MIRROR_SERVER_HOSTNAME. */
   REPO_MIRROR_TLS_VERIFY: T.Boolean({ default: true }),
+  /**
+   * When a sync fails for some tags: false (Quay's default) moves the tags that copied and keeps the
+   * failed ones at their previous manifest; true applies nothing of that sync.
+   */
+  REPO_MIRROR_ROLLBACK: T.Boolean({ default: false }),
   /** Users and organizations may change their time-machine window (tag_expiration_s); when off it is ignored, as in Quay. */
   FEATURE_CHANGE_TAG_EXPIRATION: T.Boolean({ default: true }),
   /** The gc worker: tags past the time machine, then unreferenced manifests and blobs. */

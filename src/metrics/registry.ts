@@ -64,6 +64,17 @@ export interface Metrics {
   /** quay_security_scanning_unscanned_images_remaining: manifests no scanner has indexed yet. */
   unscannedImagesRemaining: Gauge;
 
+  /** quay_repository_mirror_last_sync_status{namespace, repository, last_error_reason}: Quay's RepoMirrorStatus number of the last sync. */
+  mirrorLastSyncStatus: Gauge<'namespace' | 'repository' | 'last_error_reason'>;
+  /** quay_repository_mirror_sync_duration_seconds{namespace}. */
+  mirrorSyncDuration: Histogram<'namespace'>;
+  /** quay_repository_mirror_sync_failures_total{namespace, reason}. */
+  mirrorSyncFailures: Counter<'namespace' | 'reason'>;
+  /** quay_repository_mirror_pending_tags{namespace, repository}: tags the running sync has yet to copy. */
+  mirrorPendingTags: Gauge<'namespace' | 'repository'>;
+  /** quay_repository_mirror_workers_active: syncs running in this process. */
+  mirrorWorkersActive: Gauge;
+
   /** Runs `collect` before every scrape (gauges read from the database); errors skip that refresh. */
   onCollect(collect: () => Promise<void>): void;
   /** Text exposition of every metric, the collectors' gauges refreshed. */
@@ -155,6 +166,34 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       'quay_security_scanning_unscanned_images_remaining',
       'number of images that are not yet scanned by the security scanner',
     ),
+    mirrorLastSyncStatus: new Gauge({
+      name: 'quay_repository_mirror_last_sync_status',
+      help: 'status of the last sync of a mirrored repository (-2 cancel, -1 fail, 1 success)',
+      labelNames: ['namespace', 'repository', 'last_error_reason'],
+      registers,
+    }),
+    mirrorSyncDuration: new Histogram({
+      name: 'quay_repository_mirror_sync_duration_seconds',
+      help: 'seconds taken by one repository mirror sync',
+      labelNames: ['namespace'],
+      buckets: [1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200],
+      registers,
+    }),
+    mirrorSyncFailures: counter('quay_repository_mirror_sync_failures_total', 'number of repository mirror syncs that failed', [
+      'namespace',
+      'reason',
+    ]),
+    mirrorPendingTags: new Gauge({
+      name: 'quay_repository_mirror_pending_tags',
+      help: 'tags the running sync of a mirrored repository has yet to copy',
+      labelNames: ['namespace', 'repository'],
+      registers,
+    }),
+    mirrorWorkersActive: new Gauge({
+      name: 'quay_repository_mirror_workers_active',
+      help: 'repository mirror syncs running in this process',
+      registers,
+    }),
     onCollect(collect) {
       collectors.push(collect);
     },

@@ -6,6 +6,7 @@ import { startGcWorker } from './gc.js';
 import { startNamespaceGcWorker } from './namespace-gc.js';
 import { startNotificationWorker } from './notifications.js';
 import { startQuotaTotalsWorker } from './quota-totals.js';
+import { startRepoMirrorWorker } from './repo-mirror.js';
 import { startRepositoryGcWorker } from './repository-gc.js';
 import { startTeamSyncWorker } from './team-sync.js';
 import { startUploadCleanupWorker } from './upload-cleanup.js';
@@ -35,6 +36,7 @@ export const WORKERS: readonly WorkerDefinition[] = [
   { name: 'repositorygc', description: 'purges deleted repositories and the blobs only they held', start: (ctx) => startRepositoryGcWorker(ctx) },
   { name: 'namespacegc', description: 'purges deleted users and organizations after the grace period', start: (ctx) => startNamespaceGcWorker(ctx) },
   { name: 'blobuploadcleanup', description: 'removes upload sessions left unfinished for too long', start: (ctx) => startUploadCleanupWorker(ctx) },
+  { name: 'repomirror', description: 'syncs mirrored repositories from their external registries', start: (ctx) => startRepoMirrorWorker(ctx) },
   { name: 'exportedlogscleanup', description: 'removes expired usage-log exports and their documents', start: (ctx) => startExportCleanupWorker(ctx) },
 ];
 

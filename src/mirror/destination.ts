@@ -1,0 +1,44 @@
+import type { Readable } from 'node:stream';
+import type { ParsedManifest } from '../manifest/index.js';
+import type { RemoteManifest } from './remote.js';
+
+/**
+ * Where a mirror sync writes: the MIRROR repository, either directly through the model and storage
+ * (LocalDestination, the default) or through a registry's /v2/ as the mirror robot
+ * (RegistryDestination, with REPO_MIRROR_SERVER_HOSTNAME). Manifests are stored by digest while
+ * the sync copies; tags move only in applyTags, at the end.
+ */
+
+export interface MirrorTagTarget {
+  tag: string;
+  /** The remote manifest the tag points at, already stored by digest. */
+  manifest: RemoteManifest;
+}
+
+export interface AppliedTags {
+  /** Tags now pointing at their remote manifest (including those that already did). */
+  moved: string[];
+  /** Live tags ended because the remote no longer has them or they no longer match. */
+  removed: string[];
+  /** Tags that could not be moved, with the reason; they keep their previous manifest. */
+  failed: Array<{ tag: string; message: string }>;
+}
+
+export interface MirrorDestination {
+  /** Whether the repository already holds the blob. */
+  hasBlob(digest: string): Promise<boolean>;
+  /**
+   * Links a blob another repository of this registry holds, when the mirror robot may pull that
+   * repository (the registry's cross-repository mount rule); false when there is none.
+   */
+  mountBlob(digest: string): Promise<boolean>;
+  /** Streams a blob into the repository; the digest is verified before it is kept. */
+  writeBlob(digest: string, size: number, stream: Readable): Promise<void>;
+  /** Whether the repository stores this manifest (and so, everything it references). */
+  hasManifest(digest: string): Promise<boolean>;
+  /** Stores a manifest by digest; its blobs and child manifests must be in the repository. */
+  storeManifest(manifest: RemoteManifest, parsed: ParsedManifest): Promise<void>;
+  /** Moves `targets` and ends every other live tag not in `keep`. */
+  applyTags(targets: readonly MirrorTagTarget[], keep: readonly string[]): Promise<AppliedTags>;
+  close(): Promise<void>;
+}

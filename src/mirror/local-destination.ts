@@ -1,0 +1,98 @@
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Identity } from '../auth/principal.js';
+import type { AppContext } from '../context.js';
+import { NotFound } from '../errors.js';
+import type { ParsedManifest } from '../manifest/index.js';
+import { findRepositoryBlob, linkBlobToRepository } from '../model/blobs.js';
+import { nowMs } from '../model/clock.js';
+import { storePushedManifest } from '../model/manifest-push.js';
+import { manifestExists } from '../model/manifests.js';
+import { applyMirrorTags } from '../model/mirror-tags.js';
+import type { RepositoryWithNamespace } from '../model/repositories.js';
+import { appendChunk, cancelUpload, completeUpload, startUpload, type UploadDeps } from '../model/uploads.js';
+import { blobMountSource } from './blob-mount.js';
+import type { AppliedTags, MirrorDestination, MirrorTagTarget } from './destination.js';
+import type { RemoteManifest } from './remote.js';
+
+export type LocalDestinationDeps = Pick<AppContext, 'db' | 'storage' | 'config'>;
+
+/**
+ * Writes a mirror straight into this registry's database and storage: blobs stream through an
+ * upload session (which verifies the digest), manifests are stored as a push stores them (quota,
+ * labels), and the tags move in one transaction.
+ */
+export class LocalDestination implements MirrorDestination {
+  private readonly uploads: UploadDeps;
+
+  constructor(
+    private readonly deps: LocalDestinationDeps,
+    private readonly repo: RepositoryWithNamespace,
+    private readonly robot: Identity,
+    private readonly log: Logger,
+  ) {
+    this.uploads = {
+      db: deps.db,
+      storage: deps.storage,
+      maxBlobBytes: deps.config.maxLayerBytes,
+      pushTempExpirationSeconds: deps.config.PUSH_TEMP_TAG_EXPIRATION_SEC,
+    };
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    return (await findRepositoryBlob(this.deps.db, this.repo.id, digest)) !== undefined;
+  }
+
+  async mountBlob(digest: string): Promise<boolean> {
+    const source = await blobMountSource(this.deps, this.robot, this.repo.id, digest);
+    if (!source) return false;
+    try {
+      await linkBlobToRepository(this.deps.db, this.repo.id, source.blob.id, this.holdUntil());
+      return true;
+    } catch (err) {
+      // Garbage collection took the blob meanwhile: copy it instead.
+      if (err instanceof NotFound) return false;
+      throw err;
+    }
+  }
+
+  async writeBlob(digest: string, _size: number, stream: Readable): Promise<void> {
+    const upload = await startUpload(this.uploads, this.repo.id);
+    try {
+      const written = await appendChunk(this.uploads, upload, stream);
+      await completeUpload(this.uploads, written, digest);
+    } catch (err) {
+      stream.destroy();
+      // completeUpload discards a session whose digest did not match; others are discarded here.
+      await cancelUpload(this.uploads, upload).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  hasManifest(digest: string): Promise<boolean> {
+    return manifestExists(this.deps.db, this.repo.id, digest);
+  }
+
+  async storeManifest(manifest: RemoteManifest, parsed: ParsedManifest): Promise<void> {
+    await storePushedManifest(this.deps, this.repo, { reference: manifest.digest, bytes: manifest.bytes, parsed }, this.log);
+  }
+
+  async applyTags(targets: readonly MirrorTagTarget[], keep: readonly string[]): Promise<AppliedTags> {
+    const moves = targets.map((t) => ({ tag: t.tag, digest: t.manifest.digest }));
+    const changes = await applyMirrorTags(this.deps.db, this.repo.id, moves, keep);
+    return {
+      moved: changes.moved,
+      removed: changes.removed,
+      failed: changes.vanished.map((tag) => ({
+        tag,
+        message: 'its manifest was garbage collected before the tags moved; the next sync copies it again',
+      })),
+    };
+  }
+
+  async close(): Promise<void> {}
+
+  private holdUntil(): number {
+    return nowMs() + this.deps.config.PUSH_TEMP_TAG_EXPIRATION_SEC * 1000;
+  }
+}
