@@ -1,6 +1,7 @@
 import { Label, PageSection, Tab, Tabs, TabTitleText } from '@patternfly/react-core';
 import { useParams } from 'react-router';
 import { useRepository } from '../../api/repository';
+import { usePublicConfig } from '../../api/session';
 import { LoadError } from '../../components/LoadError';
 import { Loading } from '../../components/Loading';
 import { PageHeader } from '../../components/PageHeader';
@@ -36,6 +37,7 @@ export function RepositoryRoute() {
 
 function RepositoryPage({ namespace, name }: { namespace: string; name: string }) {
   const repository = useRepository(namespace, name);
+  const mirroringOn = usePublicConfig().data?.features['REPO_MIRROR'] === true;
   const [tab, setTab] = useTab('tags');
   if (repository.isPending) {
     return <Loading what="repository" />;
@@ -76,7 +78,7 @@ function RepositoryPage({ namespace, name }: { namespace: string; name: string }
               <UsageLogs scope={{ kind: 'repository', namespace, name }} />
             </Tab>
           )}
-          {repo.can_admin && repo.state === 'MIRROR' && (
+          {repo.can_admin && repo.state === 'MIRROR' && mirroringOn && (
             <Tab eventKey="mirroring" title={<TabTitleText>Mirroring</TabTitleText>}>
               <MirroringTab {...props} />
             </Tab>

@@ -182,7 +182,7 @@ async function applyDraftGrants(scope: RobotScope, draft: RobotDraft): Promise<s
 }
 
 /** "Create robot account": name and description, teams (organizations), repositories, review. */
-export function CreateRobotWizard(props: { scope: RobotScope; isOpen: boolean; onClose(): void }) {
+export function CreateRobotWizard(props: { scope: RobotScope; isOpen: boolean; onClose(): void; onCreated?(robotName: string): void }) {
   const [draft, setDraft] = useState<RobotDraft>(EMPTY_DRAFT);
   const [error, setError] = useState<string>();
   const toasts = useToasts();
@@ -208,6 +208,7 @@ export function CreateRobotWizard(props: { scope: RobotScope; isOpen: boolean; o
     await queryClient.invalidateQueries({ queryKey: robotKeys.all(props.scope) });
     toasts.success(`Successfully created robot account with robot name: ${fullRobotName(props.scope, draft.name)}`);
     if (failures.length > 0) toasts.failure(`Some permissions could not be granted: ${failures.join('; ')}`);
+    props.onCreated?.(fullRobotName(props.scope, draft.name));
     close();
   };
   const nameValid = ROBOT_SHORTNAME_PATTERN.test(draft.name);
