@@ -37,11 +37,15 @@ async function runWorkers(options: WorkerOptions): Promise<void> {
     collect: () => registry.metrics(),
   });
   const workers = startBackgroundWorkers(ctx, options.only);
+  // Worker timers do not hold the process up (they are unref'd); without a metrics server nothing
+  // else would, and `--metrics-port off` would exit at once.
+  const keepAlive = setInterval(() => undefined, 2 ** 30);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(keepAlive);
     ctx.log.info({ signal }, 'stopping workers');
     workers
       .stop()

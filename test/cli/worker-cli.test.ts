@@ -21,12 +21,16 @@ async function dataDir(): Promise<string> {
   return dir;
 }
 
-/** Runs the CLI until its output matches `ready`, then sends SIGTERM; resolves to the output and exit code. */
-function runUntil(args: string[], ready: RegExp): Promise<{ output: string; code: number | null }> {
+/**
+ * Runs the CLI until its output matches `ready`, waits `settleMs`, then sends SIGTERM; resolves to
+ * the output, the exit code, and whether the process was still running when signalled.
+ */
+function runUntil(args: string[], ready: RegExp, settleMs = 0): Promise<{ output: string; code: number | null; aliveAtSignal: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let signalled = false;
+    let aliveAtSignal = false;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`no match for ${ready} within 30 s:\n${output}`));
@@ -35,14 +39,17 @@ function runUntil(args: string[], ready: RegExp): Promise<{ output: string; code
       output += chunk.toString('utf8');
       if (!signalled && ready.test(output)) {
         signalled = true;
-        child.kill('SIGTERM');
+        setTimeout(() => {
+          aliveAtSignal = child.exitCode === null && child.signalCode === null;
+          child.kill('SIGTERM');
+        }, settleMs);
       }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      resolve({ output, code });
+      resolve({ output, code, aliveAtSignal });
     });
   });
 }
@@ -81,6 +88,17 @@ describe('quayside worker', () => {
     );
     expect(run.output).toMatch(/quayside metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/);
     expect(run.output).toMatch(/quayside worker running: exportactionlogs, notification \(pid \d+\)/);
+    expect(run.output).toContain('stopping workers');
+    expect(run.code).toBe(0);
+  });
+
+  it('stays up without a metrics endpoint until SIGTERM', async () => {
+    const run = await runUntil(
+      ['worker', '--only', 'gc', '--data-dir', await dataDir(), '--metrics-port', 'off'],
+      /quayside worker running: .*\n/,
+      1500,
+    );
+    expect(run.aliveAtSignal).toBe(true);
     expect(run.output).toContain('stopping workers');
     expect(run.code).toBe(0);
   });
