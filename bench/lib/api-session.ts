@@ -43,5 +43,11 @@ export async function apiCall(
   const next = headerText(res.headers['x-next-csrf-token']);
   if (next) session.csrfToken = next;
   if (!expected.includes(res.statusCode)) throw new RequestError(`${method} ${path} -> ${res.statusCode} ${text.slice(0, 300)}`);
-  return text === '' ? undefined : JSON.parse(text);
+  if (text === '') return undefined;
+  // Some of Quay's writes answer with a bare word ("Created", "Deleted") rather than JSON.
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
