@@ -9,7 +9,7 @@ import { machineInfo } from './machine.js';
 import { MiB } from './plan.js';
 import { memory, TreeMonitor } from './procstat.js';
 import { markdownTable } from './report.js';
-import { type BenchServer, killAllServers, REPO_ROOT, startDistribution, startQuayside, startQuaysideWorker } from './servers.js';
+import { BENCH_USER, type BenchServer, killAllServers, REPO_ROOT, startDistribution, startQuayside, startQuaysideWorker } from './servers.js';
 
 /**
  * `npm run bench -- --mirror`: one repository mirror run of a 500 MB image from CNCF Distribution
@@ -130,9 +130,10 @@ async function measureSkopeoCopy(source: string, destination: string, credential
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // skopeo has exited, taking its VmHWM with it: the peak is the highest of the 50 ms samples.
   const usage = monitor.stop();
   if (code !== 0) throw new Error(`skopeo copy failed (${code}): ${stderr.slice(-2000)}`);
-  return { seconds: (performance.now() - started) / 1000, peakRss: usage.peakRss, idleRss: null };
+  return { seconds: (performance.now() - started) / 1000, peakRss: usage.peakRssSampled, idleRss: null };
 }
 
 export async function runMirrorBench(options: MirrorRunOptions): Promise<number> {
@@ -169,8 +170,12 @@ export async function runMirrorBench(options: MirrorRunOptions): Promise<number>
     if (mirroredDigest !== sourceDigest) throw new Error(`mirrored digest ${mirroredDigest} differs from the source's ${sourceDigest}`);
     log(`  ${worker.seconds.toFixed(1)} s, peak RSS ${mb(worker.peakRss)} MiB; digest matches`);
 
-    log('peer: skopeo copy --all into Quayside (what Quay runs for a mirror)...');
-    const peer = await measureSkopeoCopy(source, `docker://${quayside.host}/${ORG}/peer:v1`, creds);
+    // A fresh instance for the peer: in the first one every blob is already stored, and Quayside
+    // would mount them into the peer's repository instead of receiving them.
+    await quayside.stop();
+    quayside = await startQuayside({ id: 'quayside-sqlite', root: path.join(tmp, 'peer'), processes: 1, logLevel: 'error' });
+    log('peer: skopeo copy --all into a fresh Quayside (what Quay runs for a mirror)...');
+    const peer = await measureSkopeoCopy(source, `docker://${quayside.host}/${BENCH_USER}/peer:v1`, quayside.credentials!);
     log(`  ${peer.seconds.toFixed(1)} s, peak RSS ${mb(peer.peakRss)} MiB`);
 
     const growth = worker.idleRss === null ? null : worker.peakRss - worker.idleRss;
@@ -202,7 +207,9 @@ export async function runMirrorBench(options: MirrorRunOptions): Promise<number>
         `- versions: node ${machine.versions.node}, docker-registry ${machine.versions.dockerRegistry}, skopeo ${machine.versions.skopeo}`,
         `- commit: ${machine.git.commit}${machine.git.dirty ? ' (dirty)' : ''}`,
         `- image: ${LAYERS} layers, ${mb(layout.totalBytes)} MiB, from CNCF Distribution on 127.0.0.1 into Quayside (SQLite, local storage)`,
-        `- worker RSS: idle ${worker.idleRss === null ? '?' : mb(worker.idleRss)} MiB, peak ${mb(worker.peakRss)} MiB (sampled every 50 ms and VmHWM)`,
+        `- worker RSS: idle ${worker.idleRss === null ? '?' : mb(worker.idleRss)} MiB, peak ${mb(worker.peakRss)} MiB (VmHWM after a reset, and samples every 50 ms)`,
+        '- the peer is the `skopeo copy --all` Quay runs for each mirrored tag, into a fresh Quayside; its RSS is skopeo alone (sampled),',
+        "  without the Python worker that launches it in Quay; the worker's figure is the whole Node.js process, registry code included",
         '',
         table,
         '',
