@@ -4,7 +4,7 @@ import {
   authorizeOrganization,
   authorizeOrganizationAudit,
   authorizeOwnAccount,
-  authorizeRepositoryLogs,
+  authorizeRepositoryAdminView,
   authorizeRepositoryRole,
 } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
@@ -124,7 +124,7 @@ interface LogScope {
 }
 
 async function repositoryScope(call: ApiCall<unknown, unknown>): Promise<LogScope> {
-  const repo = await authorizeRepositoryLogs(call.ctx, call.actor, repositoryParam(call));
+  const repo = await authorizeRepositoryAdminView(call.ctx, call.actor, repositoryParam(call));
   return { filter: { repositoryId: repo.id }, includeNamespace: false };
 }
 

@@ -1,5 +1,6 @@
 import type { SecretBox } from '../auth/secret-box.js';
 import type { MirrorConfig } from '../model/repo-mirror.js';
+import { parseProxyUrl } from '../net/proxy-url.js';
 
 /**
  * The JSON of Quay's repository mirror resource (endpoints/api/mirror.py) and its date format,
@@ -60,17 +61,19 @@ export function mirrorConfigView(secrets: SecretBox, config: MirrorConfig, robot
   };
 }
 
-/** A proxy address as a usage log may show it: a password in it is masked. */
+/**
+ * A proxy setting as a usage log may show it: the password of `user:password@` masked, read as the
+ * mirror reads the setting (a value without a scheme is an http:// proxy). A value that does not
+ * parse cleanly keeps only what follows its last `@`.
+ */
 export function proxyForLog(value: string | null): string | null {
   if (value === null) return null;
-  try {
-    const url = new URL(value);
+  const url = parseProxyUrl(value);
+  if (url && !`${url.pathname}${url.search}${url.hash}`.includes('@')) {
     if (url.password === '') return value;
     url.password = '********';
-    return url.toString();
-  } catch {
-    // Not a URL: it may still hold `user:password@`; keep the host part only.
-    const at = value.lastIndexOf('@');
-    return at < 0 ? value : `********@${value.slice(at + 1)}`;
+    return url.href;
   }
+  const at = value.lastIndexOf('@');
+  return at < 0 ? value : `********@${value.slice(at + 1)}`;
 }

@@ -1,5 +1,5 @@
 import { type Static, Type as T } from '@sinclair/typebox';
-import { authorizeRepositoryLogs } from '../auth/authorize.js';
+import { authorizeRepositoryAdminView } from '../auth/authorize.js';
 import type { AppContext } from '../context.js';
 import { Invalid, NotFound } from '../errors.js';
 import { parseExternalReference } from '../mirror/external-reference.js';
@@ -21,6 +21,7 @@ import {
 import type { RepositoryWithNamespace } from '../model/repositories.js';
 import { findRobot, type Robot } from '../model/robots.js';
 import type { LogKind } from '../model/usage-logs.js';
+import { isRefusedLiteralHost, outboundAllowList } from '../net/address-policy.js';
 import { apiBaseUrl, apiErrorBody } from './errors.js';
 import { formatMirrorDate, mirrorConfigView, parseMirrorDate, proxyForLog } from './mirror-view.js';
 import { authorizedRepository, repositoryParam } from './repositories.js';
@@ -97,8 +98,19 @@ function requireMirrorFeature(ctx: AppContext): void {
   if (!ctx.config.FEATURE_REPO_MIRROR) throw new NotFound('repository', 'repository mirroring is not enabled (FEATURE_REPO_MIRROR)');
 }
 
-function checkedReference(reference: string): string {
-  parseExternalReference(reference);
+/** Quay's wording: the message does not say what the address policy saw. */
+const REFUSED_LOCATION = 'The provided registry location is not allowed';
+
+/**
+ * A well-formed external_reference whose host the SSRF policy does not refuse outright (a
+ * non-public IP literal or a localhost name not in SSRF_ALLOWED_HOSTS). Names are resolved only
+ * when the mirror connects, where the same policy applies to the addresses they resolve to.
+ */
+function checkedReference(ctx: AppContext, reference: string): string {
+  const { registry } = parseExternalReference(reference);
+  if (isRefusedLiteralHost(outboundAllowList(ctx.config), new URL(`https://${registry}`).hostname)) {
+    throw new Invalid('input', REFUSED_LOCATION);
+  }
   return reference;
 }
 
@@ -197,7 +209,7 @@ function updateLogEntries(
 ): MirrorLogEntry[] {
   const entries: MirrorLogEntry[] = [];
   if (changes.isEnabled !== undefined && changes.isEnabled !== current.isEnabled) {
-    entries.push({ kind: changes.isEnabled ? 'repo_mirror_enabled' : 'repo_mirror_disabled' });
+    entries.push(configChanged('is_enabled', changes.isEnabled));
   }
   if (changes.externalReference !== undefined && changes.externalReference !== current.externalReference) {
     entries.push(configChanged('external_reference', changes.externalReference));
@@ -242,7 +254,7 @@ async function mirroredRepository(call: ApiCall<unknown, unknown>, access: 'read
   requireMirrorFeature(call.ctx);
   const repo =
     access === 'read'
-      ? await authorizeRepositoryLogs(call.ctx, call.actor, repositoryParam(call))
+      ? await authorizeRepositoryAdminView(call.ctx, call.actor, repositoryParam(call))
       : await authorizedRepository(call, 'admin');
   const config = await findMirrorConfig(call.ctx.db, repo.id);
   if (!config) throw new NotFound('repository', `repository ${repo.namespace_name}/${repo.name} has no mirror configuration`);
@@ -272,7 +284,7 @@ async function createMirror(call: ApiCall<CreateInput>) {
   if (await findMirrorConfig(ctx.db, repo.id)) return replyAlreadyConfigured(call, repo);
   refuseArchitectureFilter(body.architecture_filter);
   const changes = {
-    externalReference: checkedReference(body.external_reference),
+    externalReference: checkedReference(ctx, body.external_reference),
     syncIntervalSeconds: body.sync_interval,
     syncStartDate: checkedStartDate(body.sync_start_date),
     tagPatterns: checkedTagPatterns(body.root_rule),
@@ -295,7 +307,7 @@ async function updateMirror(call: ApiCall<UpdateInput>) {
   const robot = body.robot_username === undefined ? undefined : await mirrorRobot(ctx, repo, body.robot_username);
   const changes: MirrorConfigChanges = {
     ...(body.is_enabled !== undefined && { isEnabled: body.is_enabled }),
-    ...(body.external_reference !== undefined && { externalReference: checkedReference(body.external_reference) }),
+    ...(body.external_reference !== undefined && { externalReference: checkedReference(ctx, body.external_reference) }),
     ...(body.sync_interval !== undefined && { syncIntervalSeconds: body.sync_interval }),
     ...(body.sync_start_date !== undefined && { syncStartDate: checkedStartDate(body.sync_start_date) }),
     ...(body.skopeo_timeout_interval !== undefined && { skopeoTimeoutSeconds: checkedSkopeoTimeout(body.skopeo_timeout_interval) }),
@@ -320,7 +332,7 @@ async function syncNow(call: ApiCall<unknown, unknown>) {
   if (!(await requestMirrorSyncNow(call.ctx.db, repo.id))) {
     throw new NotFound('repository', 'a sync of this repository is running already; cancel it or wait for it to finish');
   }
-  await logMirrorActions(call, repo, [{ kind: 'repo_mirror_sync_now_requested', changed: 'sync_status', to: 'SYNC_NOW' }]);
+  await logMirrorActions(call, repo, [configChanged('sync_status', 'SYNC_NOW')]);
   return undefined;
 }
 

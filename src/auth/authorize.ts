@@ -307,11 +307,12 @@ export async function authorizeRepositoryContentChange(
 }
 
 /**
- * Reading a repository's usage logs (Quay's require_repo_admin allowing global read-only
- * superusers): its administrators, and global read-only superusers, whose OAuth tokens need
- * repo:admin or super:user (as organization audits need org:admin). Unknown repositories are NotFound.
+ * Reading what only a repository's administrators see, such as its usage logs or its mirror
+ * configuration (Quay's require_repo_admin allowing global read-only superusers): its
+ * administrators, and global read-only superusers, whose OAuth tokens need repo:admin or
+ * super:user (as organization audits need org:admin). Unknown repositories are NotFound.
  */
-export async function authorizeRepositoryLogs(
+export async function authorizeRepositoryAdminView(
   deps: AuthorizeDeps,
   actor: Identity,
   ref: RepositoryRef,

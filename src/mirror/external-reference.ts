@@ -1,4 +1,6 @@
 import { Invalid } from '../errors.js';
+import { REPOSITORY_NAME_COMPONENT } from '../model/repositories.js';
+import { isValidHostHeader } from '../net/public-host.js';
 
 /**
  * Quay's external_reference: `host[:port]/path/of/repo`, the repository a mirror pulls from. The
@@ -14,11 +16,6 @@ export interface ExternalReference {
   repository: string;
 }
 
-const DOMAIN_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
-// A DNS name or IPv4 address, or a bracketed IPv6 address; then an optional port.
-const HOST = new RegExp(`^(?:${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})*|\\[[0-9A-Fa-f:.]+\\])(?::(\\d{1,5}))?$`);
-// One path component of the OCI distribution name grammar.
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const MAX_REPOSITORY_LENGTH = 255;
 
 function invalid(ref: string, why: string): Invalid {
@@ -41,20 +38,19 @@ export function parseExternalReference(ref: string): ExternalReference {
   if (!looksLikeHost(host)) {
     throw invalid(ref, `it must start with the registry host, e.g. docker.io/${ref} or quay.io/${ref}`);
   }
-  const hostMatch = HOST.exec(host);
-  if (!hostMatch) throw invalid(ref, `"${host}" is not a valid host[:port]`);
-  const port = hostMatch[1];
+  const port = /:(\d+)$/.exec(host)?.[1];
   if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) throw invalid(ref, `port ${port} is out of range`);
+  if (!isValidHostHeader(host)) throw invalid(ref, `"${host}" is not a valid host[:port]`);
   if (path === '') throw invalid(ref, 'the repository path after the host is missing');
   const components = path.split('/');
   const last = components[components.length - 1] ?? '';
   if (last.includes(':')) throw invalid(ref, 'a tag does not belong in it; the mirror takes tags from its tag patterns');
   for (const component of components) {
     if (component === '') throw invalid(ref, 'the repository path has an empty component');
-    if (component !== component.toLowerCase() && PATH_COMPONENT.test(component.toLowerCase())) {
+    if (component !== component.toLowerCase() && REPOSITORY_NAME_COMPONENT.test(component.toLowerCase())) {
       throw invalid(ref, 'the repository path must be lower case');
     }
-    if (!PATH_COMPONENT.test(component)) {
+    if (!REPOSITORY_NAME_COMPONENT.test(component)) {
       throw invalid(ref, `"${component}" is not a valid repository path component (lower-case letters, digits and single separators . _ __ -)`);
     }
   }

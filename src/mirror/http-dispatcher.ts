@@ -2,8 +2,9 @@ import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 import type { MirrorProxy } from '../model/repo-mirror.js';
-import { comparableHost, mayConnect, type OutboundAllowList, outboundAllowList } from '../net/address-policy.js';
+import { comparableHost, isRefusedLiteralHost, type OutboundAllowList, outboundAllowList } from '../net/address-policy.js';
 import { guardedLookup } from '../net/outbound-post.js';
+import { parseProxyUrl } from '../net/proxy-url.js';
 import { RemoteRegistryError } from './remote.js';
 
 /**
@@ -28,17 +29,12 @@ export interface Route {
   via?: string;
 }
 
-/** A proxy setting parsed; a value without a scheme is an http:// proxy, as curl reads it. */
+/** A proxy setting parsed (see proxy-url.ts); 'unreachable' when it is set but not an http(s) proxy URL. */
 function proxyUrl(value: string | null | undefined, name: string): URL | undefined {
-  const trimmed = value?.trim();
-  if (!trimmed) return undefined;
-  try {
-    const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
-    return url;
-  } catch {
-    throw new RemoteRegistryError('unreachable', `the mirror's ${name} setting is not an http:// or https:// proxy URL`);
-  }
+  if (!value?.trim()) return undefined;
+  const url = parseProxyUrl(value);
+  if (!url) throw new RemoteRegistryError('unreachable', `the mirror's ${name} setting is not an http:// or https:// proxy URL`);
+  return url;
 }
 
 /** A no_proxy entry: host (lower case, no brackets, no leading `.` or `*.`) and optional port. */
@@ -64,10 +60,6 @@ export function bypassesProxy(noProxy: string | null | undefined, url: URL): boo
     if (host === entry.host || host.endsWith(`.${entry.host}`)) return true;
   }
   return false;
-}
-
-function isLocalhostName(host: string): boolean {
-  return host === 'localhost' || host.endsWith('.localhost');
 }
 
 export class OutboundDispatchers {
@@ -108,9 +100,7 @@ export class OutboundDispatchers {
 
   private checkLiteralHost(hostname: string, label: string): void {
     if (!this.allowList) return;
-    const host = comparableHost(hostname);
-    const refused = isIP(host) ? !mayConnect(this.allowList, host, host) : isLocalhostName(host) && !this.allowList.names.has(host);
-    if (refused) {
+    if (isRefusedLiteralHost(this.allowList, hostname)) {
       throw new RemoteRegistryError('refused', `refusing to connect to ${label}: it is a non-public address not listed in SSRF_ALLOWED_HOSTS`);
     }
   }

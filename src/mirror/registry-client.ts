@@ -1,8 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { computeDigest, type DigestAlgorithm, digestProblem, isDigest } from '../manifest/digest.js';
 import { MANIFEST_MEDIA_TYPES } from '../manifest/media-types.js';
+import { REPOSITORY_NAME_COMPONENT } from '../model/repositories.js';
+import { TAG_NAME } from '../model/tags.js';
 import { repositoryScope } from './auth-challenge.js';
-import { RegistrySession, type SessionResponse } from './registry-session.js';
+import { RegistrySession, responseHeader, type SessionResponse } from './registry-session.js';
 import {
   type RemoteBlob,
   type RemoteEndpointOptions,
@@ -26,33 +28,30 @@ export interface ClientTuning {
 const DEFAULT_TAG_PAGE_SIZE = 1000;
 const MAX_TAG_PAGE_BYTES = 16 * 1024 * 1024;
 const MAX_TAG_PAGES = 10_000;
-
-// The OCI distribution name grammar; references: a tag, or a digest.
-const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** More tags than any repository worth mirroring has; a list past it is refused rather than held in memory. */
+export const MAX_REMOTE_TAGS = 100_000;
 
 function checkRepository(repository: string): void {
-  if (!REPOSITORY.test(repository)) throw new RemoteRegistryError('invalid', `"${repository}" is not a valid repository name`);
+  if (!repository.split('/').every((component) => REPOSITORY_NAME_COMPONENT.test(component))) {
+    throw new RemoteRegistryError('invalid', `"${repository}" is not a valid repository name`);
+  }
 }
 
+/** A digest we can verify content against: sha256 or sha512. */
 function checkDigest(digest: string): void {
-  if (!DIGEST.test(digest)) throw new RemoteRegistryError('invalid', `"${digest}" is not a valid digest`);
+  const problem = digestProblem(digest);
+  if (problem !== null) throw new RemoteRegistryError('invalid', `"${digest}" is not a valid digest: ${problem}`);
 }
 
-function checkManifestDigest(digest: string): void {
-  checkDigest(digest);
-  if (!/^sha(256|512):/.test(digest)) throw new RemoteRegistryError('invalid', `"${digest}" uses a digest algorithm other than sha256 or sha512`);
+/** A sha256 digest a registry announced in Docker-Content-Digest, when it is a well-formed one: the only kind comparable with ours. */
+function announcedSha256(res: SessionResponse): string | undefined {
+  const value = responseHeader(res, 'docker-content-digest');
+  return value?.startsWith('sha256:') && isDigest(value) ? value : undefined;
 }
 
-function header(res: SessionResponse, name: string): string | undefined {
-  const value = res.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function sha256(bytes: Buffer): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+function checkReference(reference: string): void {
+  if (reference.includes(':')) checkDigest(reference);
+  else if (!TAG_NAME.test(reference)) throw new RemoteRegistryError('invalid', `"${reference}" is not a valid tag`);
 }
 
 /** The media type without parameters, lower case; undefined when absent. */
@@ -111,9 +110,10 @@ class PullClient extends RepositoryClient implements RemoteRepository {
     this.scopes = [repositoryScope(repository, 'pull')];
   }
 
+  /** Every tag name that is a valid tag here (others cannot be mirrored and are left out), each once. */
   async listTags(): Promise<string[]> {
     const pageSize = this.tuning.tagPageSize ?? DEFAULT_TAG_PAGE_SIZE;
-    const tags: string[] = [];
+    const tags = new Set<string>();
     const seen = new Set<string>();
     let target: string | undefined = this.path(`tags/list?n=${pageSize}`);
     const origin = await this.session.origin();
@@ -123,7 +123,12 @@ class PullClient extends RepositoryClient implements RemoteRepository {
       const res = await this.session.send({ method: 'GET', target, scopes: this.scopes, headers: { accept: 'application/json' } });
       if (res.status !== 200) throw await this.unexpected(res, `repository ${this.repository}`);
       const body = await this.session.readBody(res, MAX_TAG_PAGE_BYTES, `the tag list of ${this.repository}`);
-      tags.push(...this.parseTagPage(body));
+      for (const tag of this.parseTagPage(body)) {
+        if (TAG_NAME.test(tag)) tags.add(tag);
+      }
+      if (tags.size > MAX_REMOTE_TAGS) {
+        throw new RemoteRegistryError('invalid', `${this.repository} on ${this.session.host} has more than ${MAX_REMOTE_TAGS} tags, more than a mirror takes`);
+      }
       const next = nextLink(res.headers['link']);
       if (next === undefined) break;
       const nextUrl = new URL(next, res.url);
@@ -132,13 +137,11 @@ class PullClient extends RepositoryClient implements RemoteRepository {
       }
       target = nextUrl.href;
     }
-    return [...new Set(tags)];
+    return [...tags];
   }
 
   async getManifest(reference: string, maxBytes: number): Promise<RemoteManifest> {
-    const byDigest = reference.includes(':');
-    if (byDigest) checkManifestDigest(reference);
-    else if (!TAG.test(reference)) throw new RemoteRegistryError('invalid', `"${reference}" is not a valid tag`);
+    checkReference(reference);
     const what = `manifest ${reference} of ${this.repository}`;
     const res = await this.session.send({
       method: 'GET',
@@ -148,15 +151,14 @@ class PullClient extends RepositoryClient implements RemoteRepository {
     });
     if (res.status !== 200) throw await this.unexpected(res, what);
     const bytes = await this.session.readBody(res, maxBytes, what);
-    const digest = sha256(bytes);
+    const digest = computeDigest(bytes);
     const invalid = (why: string) => new RemoteRegistryError('invalid', `${what} from ${this.session.host} ${why}`);
-    if (byDigest && reference !== digest) {
-      const algorithm = reference.split(':')[0];
-      const actual = algorithm === 'sha512' ? `sha512:${createHash('sha512').update(bytes).digest('hex')}` : digest;
+    if (reference.includes(':') && reference !== digest) {
+      const actual = computeDigest(bytes, reference.split(':')[0] as DigestAlgorithm);
       if (actual !== reference) throw invalid(`does not match its digest (the content hashes to ${actual})`);
     }
-    const announced = header(res, 'docker-content-digest');
-    if (announced !== undefined && SHA256_DIGEST.test(announced) && announced !== digest) {
+    const announced = announcedSha256(res);
+    if (announced !== undefined && announced !== digest) {
       throw invalid(`does not match the Docker-Content-Digest ${announced} the registry sent (the content hashes to ${digest})`);
     }
     let parsed: unknown;
@@ -167,7 +169,7 @@ class PullClient extends RepositoryClient implements RemoteRepository {
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('is not a JSON object');
     const declared = (parsed as { mediaType?: unknown }).mediaType;
-    const contentType = bareMediaType(header(res, 'content-type'));
+    const contentType = bareMediaType(responseHeader(res, 'content-type'));
     const mediaType = contentType !== undefined && MANIFEST_MEDIA_TYPES.includes(contentType) ? contentType : typeof declared === 'string' ? declared : contentType;
     if (mediaType === undefined || !MANIFEST_MEDIA_TYPES.includes(mediaType)) {
       throw invalid(`has the unsupported media type ${mediaType ?? '(none)'}; expected an OCI or Docker v2 manifest or index`);
@@ -179,8 +181,8 @@ class PullClient extends RepositoryClient implements RemoteRepository {
     checkDigest(digest);
     const res = await this.session.send({ method: 'GET', target: this.path(`blobs/${digest}`), scopes: this.scopes, streaming: true });
     if (res.status !== 200) throw await this.unexpected(res, `blob ${digest} of ${this.repository}`);
-    const length = Number(header(res, 'content-length'));
-    return { size: Number.isSafeInteger(length) && length >= 0 && header(res, 'content-length') !== undefined ? length : null, stream: this.session.streamBody(res) };
+    const length = Number(responseHeader(res, 'content-length'));
+    return { size: Number.isSafeInteger(length) && length >= 0 && responseHeader(res, 'content-length') !== undefined ? length : null, stream: this.session.streamBody(res) };
   }
 
   private parseTagPage(body: Buffer): string[] {
@@ -235,7 +237,7 @@ class PushClient extends RepositoryClient implements RemotePushTarget {
     if (res.status !== 202) throw await this.unexpected(res, `mounting blob ${digest} from ${fromRepository} into ${this.repository}`);
     await res.body.dump();
     // The registry started an upload instead; nothing will use it.
-    const location = header(res, 'location');
+    const location = responseHeader(res, 'location');
     if (location !== undefined) {
       await this.session
         .send({ method: 'DELETE', target: location, scopes })
@@ -251,7 +253,7 @@ class PushClient extends RepositoryClient implements RemotePushTarget {
     const started = await this.session.send({ method: 'POST', target: this.path('blobs/uploads/'), scopes: this.scopes, headers: { 'content-length': '0' } });
     if (started.status !== 202) throw await this.unexpected(started, what);
     await started.body.dump();
-    const location = header(started, 'location');
+    const location = responseHeader(started, 'location');
     if (location === undefined) throw new RemoteRegistryError('http', `${this.session.host} started an upload without a Location (${what})`);
     const target = new URL(location, started.url);
     target.searchParams.set('digest', digest);
@@ -280,8 +282,7 @@ class PushClient extends RepositoryClient implements RemotePushTarget {
   }
 
   async putManifest(reference: string, manifest: RemoteManifest): Promise<void> {
-    if (reference.includes(':')) checkDigest(reference);
-    else if (!TAG.test(reference)) throw new RemoteRegistryError('invalid', `"${reference}" is not a valid tag`);
+    checkReference(reference);
     const what = `pushing manifest ${reference} to ${this.repository}`;
     const res = await this.session.send({
       method: 'PUT',
@@ -292,8 +293,8 @@ class PushClient extends RepositoryClient implements RemotePushTarget {
     });
     if (res.status !== 201 && res.status !== 200 && res.status !== 204) throw await this.unexpected(res, what);
     await res.body.dump();
-    const stored = header(res, 'docker-content-digest');
-    if (stored !== undefined && SHA256_DIGEST.test(stored) && stored !== manifest.digest) {
+    const stored = announcedSha256(res);
+    if (stored !== undefined && stored !== manifest.digest) {
       throw new RemoteRegistryError('invalid', `${this.session.host} stored ${what} as ${stored}, not ${manifest.digest}`);
     }
   }

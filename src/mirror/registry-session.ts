@@ -2,6 +2,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { type Dispatcher, request } from 'undici';
 import { type Challenge, parseAuthenticate, tokenFromResponse } from './auth-challenge.js';
 import { OutboundDispatchers, type Route } from './http-dispatcher.js';
+import { isValidHostHeader } from '../net/public-host.js';
 import { type RemoteEndpointOptions, RemoteRegistryError } from './remote.js';
 import { connectionFailure, isTlsProtocolError, ociErrorSummary } from './remote-errors.js';
 
@@ -41,9 +42,15 @@ export interface SessionResponse {
   url: URL;
 }
 
-function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
-  const value = headers[name];
+/** The first value of a response header. */
+export function responseHeader(res: Pick<SessionResponse, 'headers'>, name: string): string | undefined {
+  const value = res.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** The Basic authorization of a username and password. */
+function basicAuthorization(credentials: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }
 
 /** `pull library/busybox`, `push to library/busybox`, for messages. */
@@ -51,15 +58,6 @@ function describeAccess(scopes: readonly string[]): string {
   const first = /^repository:(.+):([a-z,]+)$/.exec(scopes[0] ?? '');
   if (!first) return 'access the repository';
   return first[2]!.includes('push') ? `push to ${first[1]}` : `pull ${first[1]}`;
-}
-
-function isHostAndPort(value: string): boolean {
-  try {
-    const url = new URL(`https://${value}`);
-    return url.host !== '' && `${url.hostname}${url.port ? `:${url.port}` : ''}` === value.toLowerCase().replace(/:443$/, '');
-  } catch {
-    return false;
-  }
 }
 
 export class RegistrySession {
@@ -73,7 +71,7 @@ export class RegistrySession {
 
   constructor(private readonly options: RemoteEndpointOptions) {
     this.host = options.registry;
-    if (!isHostAndPort(options.registry)) throw new RemoteRegistryError('invalid', `"${options.registry}" is not a registry host[:port]`);
+    if (!isValidHostHeader(options.registry)) throw new RemoteRegistryError('invalid', `"${options.registry}" is not a registry host[:port]`);
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.dispatchers = new OutboundDispatchers(options);
   }
@@ -108,7 +106,7 @@ export class RegistrySession {
     }
     if (res.status === 401 || res.status === 403) throw await this.refused(res, req.scopes, authorization !== undefined);
     for (let hops = 0; req.streaming && req.method === 'GET' && [301, 302, 303, 307, 308].includes(res.status); hops += 1) {
-      const location = header(res.headers, 'location');
+      const location = responseHeader(res, 'location');
       await res.body.dump();
       if (!location || hops >= MAX_REDIRECTS) {
         throw new RemoteRegistryError('http', `${this.host} redirected ${hops >= MAX_REDIRECTS ? 'too often' : 'without a Location'}`);
@@ -124,7 +122,7 @@ export class RegistrySession {
   /** The body of an answer, refused ('invalid') beyond `maxBytes`; `what` names it in messages. */
   async readBody(res: SessionResponse, maxBytes: number, what: string): Promise<Buffer> {
     const tooLarge = () => new RemoteRegistryError('invalid', `${what} from ${this.host} is larger than the limit of ${maxBytes} bytes`);
-    const announced = Number(header(res.headers, 'content-length'));
+    const announced = Number(responseHeader(res, 'content-length'));
     if (Number.isFinite(announced) && announced > maxBytes) {
       res.body.destroy();
       throw tooLarge();
@@ -198,7 +196,7 @@ export class RegistrySession {
     const credentials = this.options.credentials;
     if (!challenge) return undefined;
     if (challenge.scheme === 'basic') {
-      return credentials ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` : undefined;
+      return credentials ? basicAuthorization(credentials) : undefined;
     }
     const key = scopes.join(' ');
     const cached = this.tokens.get(key);
@@ -213,7 +211,15 @@ export class RegistrySession {
     if (service !== undefined) url.searchParams.set('service', service);
     for (const scope of scopes) url.searchParams.append('scope', scope);
     const credentials = this.options.credentials;
-    const authorization = credentials ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` : undefined;
+    const origin = await this.origin();
+    if (credentials && url.protocol === 'http:' && origin.protocol === 'https:') {
+      // Downgrading from HTTPS would send the credentials in the clear.
+      throw new RemoteRegistryError(
+        'invalid',
+        `the token service of ${this.host} is plain HTTP (${url.host}) while the registry speaks HTTPS: refusing to send the credentials there`,
+      );
+    }
+    const authorization = credentials ? basicAuthorization(credentials) : undefined;
     const res = await this.raw(url, { method: 'GET', target: url.href, scopes }, authorization);
     if (res.status === 401 || res.status === 403) throw await this.refused(res, scopes, credentials !== undefined, true);
     if (res.status !== 200) {

@@ -16,14 +16,6 @@ type Token =
   | { kind: 'literal'; char: number }
   | { kind: 'set'; negated: boolean; ranges: readonly CharRange[] };
 
-/** Splits Quay's comma-separated pattern list: trimmed, empties dropped. */
-export function parseTagPatternCsv(csv: string): string[] {
-  return csv
-    .split(',')
-    .map((pattern) => pattern.trim())
-    .filter((pattern) => pattern !== '');
-}
-
 /** Throws Invalid for a pattern that cannot be a tag pattern: empty, or containing whitespace. */
 export function validateTagPattern(pattern: string): void {
   if (pattern === '') throw new Invalid('input', 'A tag pattern must not be empty');

@@ -17,7 +17,8 @@ export interface RepositoryWithNamespace extends Repository {
   namespace_enabled: number;
 }
 
-const COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
+/** One path component of a repository name (the OCI distribution grammar). */
+export const REPOSITORY_NAME_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
 
 export function formatRepositoryRef(ref: RepositoryRef): string {
   return `${ref.namespace}/${ref.name}`;
@@ -29,7 +30,7 @@ export function formatRepositoryRef(ref: RepositoryRef): string {
  */
 export function parseRepositoryPath(path: string, libraryNamespace?: string): RepositoryRef {
   const parts = path.split('/');
-  if (path.length > 255 || parts.some((p) => !COMPONENT.test(p))) {
+  if (path.length > 255 || parts.some((p) => !REPOSITORY_NAME_COMPONENT.test(p))) {
     throw new Invalid('name', `invalid repository name "${path}"`);
   }
   if (parts.length === 1) {

@@ -46,7 +46,8 @@ function endOf(expiresAtMs: number | null, now: number): number {
   return expiresAtMs !== null && expiresAtMs <= now ? expiresAtMs : now;
 }
 
-const TAG_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+/** A tag name, as the registry accepts it. */
+export const TAG_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 export function validateTagName(name: string): void {
   if (!TAG_NAME.test(name)) {

@@ -97,3 +97,20 @@ export function mayConnect(allowList: OutboundAllowList, host: string, address: 
   if (allowList.addresses.check(ip, family)) return true;
   return !isNonPublicAddress(ip);
 }
+
+/** Names reserved for the loopback interface (RFC 6761). */
+export function isLocalhostName(host: string): boolean {
+  const name = comparableHost(host);
+  return name === 'localhost' || name.endsWith('.localhost');
+}
+
+/**
+ * Whether the policy refuses `hostname` (a URL's host name, brackets allowed) without a DNS lookup:
+ * an IP literal outside public space, or a localhost name, unless `allowList` lists it. WHATWG URL
+ * parsing has already turned forms such as `127.1`, `2130706433` or `0x7f.1` into dotted quads.
+ */
+export function isRefusedLiteralHost(allowList: OutboundAllowList, hostname: string): boolean {
+  const host = comparableHost(hostname);
+  if (isIP(host)) return !mayConnect(allowList, host, host);
+  return isLocalhostName(host) && !allowList.names.has(host);
+}

@@ -1,6 +1,5 @@
-import { isIP } from 'node:net';
 import type { QuaysideConfig } from '../config/load.js';
-import { comparableHost, mayConnect, outboundAllowList } from './address-policy.js';
+import { comparableHost, isRefusedLiteralHost, outboundAllowList } from './address-policy.js';
 
 /**
  * The one check for URLs the registry itself calls: notification webhooks, Slack webhooks and
@@ -36,26 +35,9 @@ export function isBlacklistedHost(config: Pick<OutboundConfig, 'WEBHOOK_HOSTNAME
   return config.WEBHOOK_HOSTNAME_BLACKLIST.some((blocked) => comparableHost(blocked) === host);
 }
 
-/** Names reserved for the loopback interface (RFC 6761). */
-function isLocalhostName(host: string): boolean {
-  return host === 'localhost' || host.endsWith('.localhost');
-}
-
-/**
- * Whether the address policy refuses `url`'s host without a DNS lookup: an IP literal outside public
- * space, or a localhost name. WHATWG parsing has already turned forms such as `127.1`, `2130706433`
- * or `0x7f.1` into dotted quads.
- */
-function isRefusedLiteralHost(config: Pick<OutboundConfig, 'SSRF_ALLOWED_HOSTS'>, url: URL): boolean {
-  const host = comparableHost(url.hostname);
-  const allowList = outboundAllowList(config);
-  if (isIP(host)) return !mayConnect(allowList, host, host);
-  return isLocalhostName(host) && !allowList.names.has(host);
-}
-
 /** `value` parsed when the registry may call it (see above); undefined when it is not a usable URL or its host is refused. */
 export function allowedOutboundUrl(config: OutboundConfig, value: unknown): URL | undefined {
   const url = httpUrl(value);
-  if (!url || isBlacklistedHost(config, url) || isRefusedLiteralHost(config, url)) return undefined;
+  if (!url || isBlacklistedHost(config, url) || isRefusedLiteralHost(outboundAllowList(config), url.hostname)) return undefined;
   return url;
 }

@@ -74,16 +74,23 @@ describe.each(testDialects())('repository mirror API (%s)', (dialect) => {
       return registry.ctx.db.selectFrom('repo_mirror_config').selectAll().where('repository_id', '=', repo.id).executeTakeFirst();
     }
 
+    /** Every page of the repository's usage logs. */
     async function repositoryLogs(): Promise<LogView[]> {
-      const res = await alice.get(`/api/v1/repository/${REPO}/logs`);
-      expectStatus(res);
-      return res.body.logs;
+      const logs: LogView[] = [];
+      let next: string | undefined;
+      do {
+        const res = await alice.get(`/api/v1/repository/${REPO}/logs${next === undefined ? '' : `?next_page=${encodeURIComponent(next)}`}`);
+        expectStatus(res);
+        logs.push(...res.body.logs);
+        next = res.body.next_page;
+      } while (next !== undefined);
+      return logs;
     }
 
     beforeAll(async () => {
       registry = await startTestRegistry({
         dialect,
-        overrides: { FEATURE_REPO_MIRROR: true, GLOBAL_READONLY_SUPER_USERS: ['auditor'] },
+        overrides: { FEATURE_REPO_MIRROR: true, GLOBAL_READONLY_SUPER_USERS: ['auditor'], SSRF_ALLOWED_HOSTS: ['10.1.2.3'] },
       });
       await createUsers(registry, ['alice', 'carol', 'dave', 'auditor'], PASSWORD);
       const acme = await createOrganizationBy(registry, 'acme', 'alice');
@@ -93,10 +100,12 @@ describe.each(testDialects())('repository mirror API (%s)', (dialect) => {
       const robot = await createRobot(registry.ctx.db, registry.ctx.secrets, { owner: acme, shortname: 'mirror' });
       robotToken = revealRobotToken(registry.ctx.secrets, robot);
       await createRobot(registry.ctx.db, registry.ctx.secrets, { owner: acme, shortname: 'other' });
+      await createRobot(registry.ctx.db, registry.ctx.secrets, { owner: acme, shortname: 'admin' });
       await createRobot(registry.ctx.db, registry.ctx.secrets, { owner: globex, shortname: 'bot' });
       for (const [name, role] of [
         ['carol', 'read'],
         ['dave', 'write'],
+        ['acme+admin', 'admin'],
       ] as const) {
         await registry.ctx.db
           .insertInto('repository_permission')
@@ -144,6 +153,10 @@ describe.each(testDialects())('repository mirror API (%s)', (dialect) => {
         [{ robot_username: 'acme+nobody' }, /no robot account acme\+nobody/],
         [{ robot_username: 'carol' }, /no robot account carol/],
         [{ architecture_filter: ['amd64'] }, /architecture_filter is not supported/],
+        [{ external_reference: '127.0.0.1/a' }, /^The provided registry location is not allowed$/],
+        [{ external_reference: '169.254.169.254/x' }, /^The provided registry location is not allowed$/],
+        [{ external_reference: '[::1]:5000/a' }, /^The provided registry location is not allowed$/],
+        [{ external_reference: 'localhost:5000/a' }, /^The provided registry location is not allowed$/],
         [{ external_registry_username: null, external_registry_password: 'x' }, /password/],
       ];
       for (const [change, message] of cases) {
@@ -264,8 +277,16 @@ describe.each(testDialects())('repository mirror API (%s)', (dialect) => {
       expectApiError(await alice.put(MIRROR, { root_rule: { rule_kind: 'tag_glob_csv', rule_value: [] } }), 400);
       expectApiError(await alice.put(MIRROR, { architecture_filter: ['arm64'] }), 400, /not supported/);
       expectApiError(await alice.put(MIRROR, { external_registry_password: 'new' }), 400, /external_registry_username/);
+      expectApiError(await alice.put(MIRROR, { external_reference: '127.0.0.1:5000/a' }), 400, /registry location is not allowed/);
+      expectApiError(await alice.put(MIRROR, { external_reference: '10.1.2.4/a' }), 400, /registry location is not allowed/);
       expect(await rawConfig()).toEqual(before);
       expectStatus(await alice.put(MIRROR, { architecture_filter: [] }), 201);
+    });
+
+    it('takes a non-public registry address that SSRF_ALLOWED_HOSTS lists', async () => {
+      expectStatus(await alice.put(MIRROR, { external_reference: '10.1.2.3:5000/library/busybox' }), 201);
+      expect((await alice.get(MIRROR)).body.external_reference).toBe('10.1.2.3:5000/library/busybox');
+      expectStatus(await alice.put(MIRROR, { external_reference: 'registry.example.com:5000/library/busybox' }), 201);
     });
 
     it('changes the robot to another robot of the namespace, granting it write', async () => {
@@ -278,6 +299,19 @@ describe.each(testDialects())('repository mirror API (%s)', (dialect) => {
         .where('member_id', '=', await namespaceId(registry, 'acme+other'))
         .executeTakeFirst();
       expect(permission?.role).toBe('write');
+      expectStatus(await alice.put(MIRROR, { robot_username: 'acme+mirror' }), 201);
+    });
+
+    it('leaves a robot that is admin of the repository admin when it becomes the mirror robot', async () => {
+      expectStatus(await alice.put(MIRROR, { robot_username: 'acme+admin' }), 201);
+      expect((await alice.get(MIRROR)).body.robot_username).toBe('acme+admin');
+      const permission = await registry.ctx.db
+        .selectFrom('repository_permission')
+        .select('role')
+        .where('repository_id', '=', repo.id)
+        .where('member_id', '=', await namespaceId(registry, 'acme+admin'))
+        .executeTakeFirst();
+      expect(permission?.role).toBe('admin');
       expectStatus(await alice.put(MIRROR, { robot_username: 'acme+mirror' }), 201);
     });
 
@@ -309,13 +343,15 @@ describe.each(testDialects())('repository mirror API (%s)', (dialect) => {
     });
 
     it('writes usage-log entries of the right kinds, with no secret in them', async () => {
+      // A proxy without a scheme is an http:// proxy, so user:password@ is its userinfo.
+      expectStatus(await alice.put(MIRROR, { external_registry_config: { proxy: { https_proxy: `proxyuser:${PROXY_PASSWORD}@proxy.corp:3128` } } }), 201);
       const logs = await repositoryLogs();
       const mirrorLogs = logs.filter((log) => log.kind.startsWith('repo_mirror_'));
       const summary = mirrorLogs.map((log) => `${log.kind}:${String(log.metadata['changed'] ?? '')}`);
       expect(summary).toEqual(
         expect.arrayContaining([
           'repo_mirror_config_changed:external_reference',
-          'repo_mirror_disabled:',
+          'repo_mirror_config_changed:is_enabled',
           'repo_mirror_config_changed:sync_interval',
           'repo_mirror_config_changed:sync_start_date',
           'repo_mirror_config_changed:mirror_rule',
@@ -324,7 +360,7 @@ describe.each(testDialects())('repository mirror API (%s)', (dialect) => {
           'repo_mirror_config_changed:robot_username',
           'repo_mirror_config_changed:external_registry_username',
           'repo_mirror_config_changed:external_registry_password',
-          'repo_mirror_sync_now_requested:sync_status',
+          'repo_mirror_config_changed:https_proxy',
           'repo_mirror_config_changed:sync_status',
         ]),
       );
@@ -333,6 +369,15 @@ describe.each(testDialects())('repository mirror API (%s)', (dialect) => {
       for (const log of mirrorLogs) expect(log.metadata).toMatchObject({ namespace: 'acme', repo: 'mirrored' });
       const proxy = mirrorLogs.find((log) => log.metadata['changed'] === 'http_proxy');
       expect(proxy?.metadata['to']).toBe('http://proxyuser:********@proxy.example:3128/');
+      const schemeless = mirrorLogs.find((log) => log.metadata['changed'] === 'https_proxy');
+      expect(schemeless?.metadata['to']).toBe('http://proxyuser:********@proxy.corp:3128/');
+      const enabled = mirrorLogs.filter((log) => log.metadata['changed'] === 'is_enabled');
+      expect(enabled.map((log) => log.metadata['to'])).toEqual([false]);
+      const statuses = mirrorLogs.filter((log) => log.metadata['changed'] === 'sync_status').map((log) => log.metadata['to']);
+      expect(statuses.sort()).toEqual(['SYNC_CANCEL', 'SYNC_CANCEL', 'SYNC_NOW', 'SYNC_NOW']);
+      // Quay logs these through repo_mirror_config_changed, not their own kinds.
+      expect(mirrorLogs.map((log) => log.kind)).not.toContain('repo_mirror_sync_now_requested');
+      expect(mirrorLogs.map((log) => log.kind)).not.toContain('repo_mirror_disabled');
       const password = mirrorLogs.filter((log) => log.metadata['changed'] === 'external_registry_password');
       expect(password.map((log) => log.metadata['to'])).toEqual(expect.arrayContaining([null, '********']));
       const all = JSON.stringify(logs);

@@ -1,14 +1,17 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { lookup } from 'node:dns/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAuthenticate, tokenFromResponse } from '../../src/mirror/auth-challenge.js';
 import { bypassesProxy } from '../../src/mirror/http-dispatcher.js';
-import { openPushTarget, openRemoteRepository } from '../../src/mirror/registry-client.js';
+import { MAX_REMOTE_TAGS, openPushTarget, openRemoteRepository } from '../../src/mirror/registry-client.js';
 import { type RemoteEndpointOptions, RemoteRegistryError, type RemoteRepository } from '../../src/mirror/remote.js';
 import { expectStatus, sessionClient } from '../helpers/api.js';
 import { requireClient, runOk } from '../helpers/clients.js';
@@ -57,12 +60,12 @@ async function withRepository<T>(options: RemoteEndpointOptions, repository: str
   }
 }
 
-async function listen(server: http.Server): Promise<number> {
+async function listen(server: net.Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
 }
 
-async function closeServer(server: http.Server | undefined): Promise<void> {
+async function closeServer(server: http.Server | https.Server | undefined): Promise<void> {
   if (!server) return;
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
@@ -405,6 +408,10 @@ describe('registry client against a server that answers malformed things', () =>
           return json({ name: 'shape', tags: 'v1' });
         case '/v2/empty/tags/list':
           return json({ name: 'empty', tags: null });
+        case '/v2/odd/tags/list':
+          return json({ name: 'odd', tags: ['ok', '../x', 'a b', '.hidden', '-dash', 'x'.repeat(129), 'v1', 'ok'] });
+        case '/v2/many/tags/list':
+          return json({ name: 'many', tags: Array.from({ length: MAX_REMOTE_TAGS + 1 }, (_, i) => `t${i}`) });
         case '/v2/pages/tags/list': {
           // An absolute Link first, then a relative one.
           const last = url.searchParams.get('last');
@@ -426,6 +433,8 @@ describe('registry client against a server that answers malformed things', () =>
           return; // never answers
         case `/v2/bad/blobs/${blobDigest}`:
           return res.writeHead(307, { location: `http://localhost:${storagePort}/storage/blob?signature=abc` }).end();
+        case `/v2/metadata/blobs/${blobDigest}`:
+          return res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
         case `/v2/same/blobs/${blobDigest}`:
           return res.writeHead(302, { location: '/v2/storage' }).end();
         case '/v2/storage':
@@ -451,6 +460,36 @@ describe('registry client against a server that answers malformed things', () =>
     expect(shape.failure).toBe('invalid');
     expect(shape.message).toContain('"tags" field that is not a list of strings');
     expect(await withRepository(options(), 'empty', (repo) => repo.listTags())).toEqual([]);
+  });
+
+  it('leaves out tag names that are not valid tags, and refuses lists of more than MAX_REMOTE_TAGS tags', async () => {
+    expect(await withRepository(options(), 'odd', (repo) => repo.listTags())).toEqual(['ok', 'v1']);
+    const many = await failureOf(withRepository(options(), 'many', (repo) => repo.listTags()));
+    expect(many.failure).toBe('invalid');
+    expect(many.message).toBe(`many on ${host} has more than ${MAX_REMOTE_TAGS} tags, more than a mirror takes`);
+  });
+
+  it('refuses a redirect to a non-public address under an SSRF policy', async () => {
+    const redirected = await failureOf(
+      withRepository(options({ ssrfAllowedHosts: ['127.0.0.1'] }), 'metadata', async (repo) => repo.openBlob(blobDigest)),
+    );
+    expect(redirected.failure).toBe('refused');
+    expect(redirected.message).toContain('refusing to connect to 169.254.169.254');
+  });
+
+  it('refuses a host name that resolves to a loopback address under an SSRF policy', async (context) => {
+    const name = hostname();
+    const addresses = await lookup(name, { all: true }).catch(() => []);
+    if (name.endsWith('localhost') || addresses.length === 0 || !addresses.every((a) => a.address.startsWith('127.'))) {
+      context.skip();
+      return;
+    }
+    const port = host.split(':')[1];
+    const refused = await failureOf(withRepository(options({ registry: `${name}:${port}`, ssrfAllowedHosts: [] }), 'pages', (repo) => repo.listTags()));
+    expect(refused.failure).toBe('refused');
+    expect(refused.message).toContain('resolves to a non-public address');
+    // The same name, allowed by the policy, is reached.
+    expect(await withRepository(options({ registry: `${name}:${port}`, ssrfAllowedHosts: [name] }), 'empty', (repo) => repo.listTags())).toEqual([]);
   });
 
   it('follows absolute and relative Link headers', async () => {
@@ -495,6 +534,53 @@ describe('registry client against a server that answers malformed things', () =>
     const missing = await failureOf(withRepository(options(), 'bad', (repo) => repo.getManifest('missing', 1024)));
     expect(missing.failure).toBe('not_found');
     expect(missing.message).toBe(`manifest missing of bad not found on ${host} (404: NAME_UNKNOWN: unknown)`);
+  });
+});
+
+describe('registry client and a plain-HTTP token realm behind an HTTPS registry', () => {
+  let dir: string;
+  let registry: https.Server;
+  let tokenService: http.Server;
+  let host: string;
+  let tokenHost: string;
+  const tokenRequests: (string | undefined)[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'quayside-token-realm-'));
+    const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', 'key.pem', '-out', 'cert.pem', ...subject], { cwd: dir, stdio: 'ignore' });
+    tokenService = http.createServer((req, res) => {
+      tokenRequests.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"granted"}');
+    });
+    const tokenPort = await listen(tokenService);
+    tokenHost = `127.0.0.1:${tokenPort}`;
+    const tls = { key: await readFile(path.join(dir, 'key.pem')), cert: await readFile(path.join(dir, 'cert.pem')) };
+    registry = https.createServer(tls, (req, res) => {
+      if (req.headers.authorization !== 'Bearer granted') {
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="http://127.0.0.1:${tokenPort}/token",service="test"` }).end();
+        return;
+      }
+      const body = req.url?.startsWith('/v2/app/tags/list') ? { name: 'app', tags: ['v1'] } : {};
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    host = `127.0.0.1:${await listen(registry)}`;
+  });
+
+  afterAll(async () => {
+    await closeServer(registry);
+    await closeServer(tokenService);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to send credentials to it, and fetches anonymous tokens from it', async () => {
+    const credentials = { username: 'carol', password: 'carol-secret' };
+    const refused = await failureOf(withRepository({ registry: host, verifyTls: false, credentials }, 'app', (repo) => repo.listTags()));
+    expect(refused.failure).toBe('invalid');
+    expect(refused.message).toBe(`the token service of ${host} is plain HTTP (${tokenHost}) while the registry speaks HTTPS: refusing to send the credentials there`);
+    expect(tokenRequests).toEqual([]);
+    expect(await withRepository({ registry: host, verifyTls: false }, 'app', (repo) => repo.listTags())).toEqual(['v1']);
+    expect(tokenRequests).toEqual([undefined]);
   });
 });
 

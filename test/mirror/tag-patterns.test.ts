@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Invalid } from '../../src/errors.js';
-import { filterTags, parseTagPatternCsv, tagMatchesPattern, validateTagPattern } from '../../src/mirror/tag-patterns.js';
+import { filterTags, tagMatchesPattern, validateTagPattern } from '../../src/mirror/tag-patterns.js';
 
 // The tag universe of the mirroring manual's examples.
 const TAGS = ['v32', 'v3.1', 'v3.2', 'v3.2-4beta', 'v3.3'];
@@ -66,12 +66,6 @@ describe('tag patterns (fnmatch.fnmatchcase semantics)', () => {
     expect(filterTags(TAGS, ['v3.[12]', 'v3.?', 'v32'])).toEqual(['v3.1', 'v3.2', 'v3.3', 'v32']);
     expect(filterTags(['b', 'a', 'b'], ['*'])).toEqual(['a', 'b']);
     expect(filterTags(TAGS, [])).toEqual([]);
-  });
-
-  it('splits the comma-separated form, trimming and dropping empties', () => {
-    expect(parseTagPatternCsv(' v3.* , latest,,  ')).toEqual(['v3.*', 'latest']);
-    expect(parseTagPatternCsv('')).toEqual([]);
-    expect(filterTags(TAGS, parseTagPatternCsv('v3.1, v3.1 ,v32'))).toEqual(['v3.1', 'v32']);
   });
 
   it('refuses empty patterns and patterns with whitespace', () => {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isNonPublicAddress, mayConnect, outboundAllowList } from '../../src/net/address-policy.js';
+import { isLocalhostName, isNonPublicAddress, isRefusedLiteralHost, mayConnect, outboundAllowList } from '../../src/net/address-policy.js';
 import { AddressRefused, guardedLookup, OutboundRequestFailed, postOutboundJson } from '../../src/net/outbound-post.js';
 import { allowedOutboundUrl } from '../../src/net/outbound-url.js';
 
@@ -99,6 +99,29 @@ describe('outbound address policy', () => {
     expect(mayConnect(allowList, 'other.internal', '192.168.7.7')).toBe(false);
     // The metadata address stays refused unless it is listed itself.
     expect(mayConnect(allowList, '169.254.169.254', '169.254.169.254')).toBe(false);
+  });
+});
+
+describe('refused literal hosts', () => {
+  const none = outboundAllowList(outboundConfig());
+
+  it('refuses non-public IP literals and localhost names without a lookup, public ones and other names pass', () => {
+    for (const host of ['127.0.0.1', '169.254.169.254', '[::1]', '::1', '10.1.2.3', 'localhost', 'LocalHost.', 'api.localhost']) {
+      expect(isRefusedLiteralHost(none, host), host).toBe(true);
+    }
+    for (const host of ['93.184.216.34', '[2606:4700::1]', 'quay.io', 'localhost.example.com']) {
+      expect(isRefusedLiteralHost(none, host), host).toBe(false);
+    }
+    expect(isLocalhostName('my.localhost')).toBe(true);
+    expect(isLocalhostName('localhosts')).toBe(false);
+  });
+
+  it('lets SSRF_ALLOWED_HOSTS lift the refusal', () => {
+    const allowList = outboundAllowList(outboundConfig({ SSRF_ALLOWED_HOSTS: ['127.0.0.1', 'localhost', '::1'] }));
+    expect(isRefusedLiteralHost(allowList, '127.0.0.1')).toBe(false);
+    expect(isRefusedLiteralHost(allowList, 'localhost')).toBe(false);
+    expect(isRefusedLiteralHost(allowList, '[::1]')).toBe(false);
+    expect(isRefusedLiteralHost(allowList, '169.254.169.254')).toBe(true);
   });
 });
 

@@ -8,7 +8,7 @@ import type { ApiClient } from '../../helpers/api.js';
 import { requireClient, runOk } from '../../helpers/clients.js';
 import { distributionAvailable, startDistribution } from '../../helpers/distribution.js';
 import { createImageLayout } from '../../helpers/oci-layout.js';
-import { expectNoHorizontalOverflow, NARROW, uiTestsRunnable, useUiSuite } from './harness.js';
+import { expectNoHorizontalOverflow, expectResponseStatus, NARROW, uiTestsRunnable, useUiSuite } from './harness.js';
 
 /**
  * The Mirroring tab of a repository: switching the repository to the Mirror state in Settings, the
@@ -27,17 +27,12 @@ describe.skipIf(!uiTestsRunnable())('web UI: repository mirroring', () => {
   const SECRET = 'registry-s3cret-password';
   let alice: ApiClient;
 
-  async function expectStatus(response: Promise<{ status: number; describe(): string }>, status: number) {
-    const answer = await response;
-    expect(answer.status, answer.describe()).toBe(status);
-  }
-
   beforeAll(async () => {
     alice = await ui.api('alice');
-    await expectStatus(alice.post('/api/v1/organization/', { name: ORG, email: 'mirrors@example.com' }), 201);
-    await expectStatus(alice.post('/api/v1/repository', { namespace: ORG, repository: REPO, visibility: 'private', description: '' }), 201);
-    await expectStatus(alice.put(`/api/v1/organization/${ORG}/robots/existing`, { description: 'Already there' }), 201);
-    await expectStatus(alice.put(`/api/v1/repository/${ORG}/${REPO}/permissions/user/bob`, { role: 'read' }), 200);
+    await expectResponseStatus(alice.post('/api/v1/organization/', { name: ORG, email: 'mirrors@example.com' }), 201);
+    await expectResponseStatus(alice.post('/api/v1/repository', { namespace: ORG, repository: REPO, visibility: 'private', description: '' }), 201);
+    await expectResponseStatus(alice.put(`/api/v1/organization/${ORG}/robots/existing`, { description: 'Already there' }), 201);
+    await expectResponseStatus(alice.put(`/api/v1/repository/${ORG}/${REPO}/permissions/user/bob`, { role: 'read' }), 200);
   });
 
   async function expectToast(page: Page, text: string | RegExp) {
@@ -114,7 +109,7 @@ describe.skipIf(!uiTestsRunnable())('web UI: repository mirroring', () => {
     const refusal = page.getByTestId('mirror-save-error');
     await refusal.waitFor();
     await expect(refusal.textContent()).resolves.toMatch(/Could not save the mirror settings.*Invalid external reference.*without a scheme/);
-    await expectStatus(alice.get(MIRROR_API), 404);
+    await expectResponseStatus(alice.get(MIRROR_API), 404);
 
     // A proper configuration.
     await page.locator('#mirror-external-reference').fill('registry.example.com/upstream/app');
@@ -169,7 +164,7 @@ describe.skipIf(!uiTestsRunnable())('web UI: repository mirroring', () => {
     // Disabling and enabling again. Meanwhile the next sync moved (as the worker moves it after a
     // sync): a save that did not touch the start date leaves it where it is.
     const movedStart = '2030-01-02T03:04:05Z';
-    await expectStatus(alice.put(MIRROR_API, { sync_start_date: movedStart }), 201);
+    await expectResponseStatus(alice.put(MIRROR_API, { sync_start_date: movedStart }), 201);
     await page.locator('#mirror-enabled').uncheck({ force: true });
     await page.getByTestId('mirror-save').click();
     await expectToast(page, 'Saved the mirror settings');
@@ -195,10 +190,11 @@ describe.skipIf(!uiTestsRunnable())('web UI: repository mirroring', () => {
     await expect(page.getByTestId('mirror-logs-link').getAttribute('href')).resolves.toBe(`${REPO_PAGE}?tab=logs`);
     await ui.screenshot(page, 'mirroring-tab');
 
-    // The usage logs, one click away, record what was done.
+    // The usage logs, one click away, record what was done (as Quay does, each a repo_mirror_config_changed entry).
     await page.getByTestId('mirror-logs-link').click();
-    await page.getByTestId('log-row').filter({ hasText: `Asked for an immediate sync of ${ORG}/${REPO}` }).first().waitFor();
-    await page.getByTestId('log-row').filter({ hasText: `Disabled mirroring of ${ORG}/${REPO}` }).first().waitFor();
+    for (const text of ['Asked for an immediate sync of', 'Cancelled the sync of', 'Disabled mirroring of', 'Enabled mirroring of']) {
+      await page.getByTestId('log-row').filter({ hasText: `${text} ${ORG}/${REPO}` }).first().waitFor();
+    }
     await page.getByRole('tab', { name: 'Mirroring' }).click();
 
     // Removing the stored credentials.
@@ -224,7 +220,7 @@ describe.skipIf(!uiTestsRunnable())('web UI: repository mirroring', () => {
     await page.getByRole('tab', { name: 'Tags' }).waitFor();
     await expect(page.getByRole('tab', { name: 'Mirroring' }).count()).resolves.toBe(0);
     await expect(page.getByTestId('mirror-form').count()).resolves.toBe(0);
-    await expectStatus((await ui.api('bob')).get(MIRROR_API), 403);
+    await expectResponseStatus((await ui.api('bob')).get(MIRROR_API), 403);
   });
 
   it.skipIf(!distributionAvailable())('shows Success after a real sync from CNCF Distribution', async () => {
@@ -238,10 +234,10 @@ describe.skipIf(!uiTestsRunnable())('web UI: repository mirroring', () => {
       }
       const synced = 'synced';
       const syncedApi = `/api/v1/repository/${ORG}/${synced}`;
-      await expectStatus(alice.post('/api/v1/repository', { namespace: ORG, repository: synced, visibility: 'private', description: '' }), 201);
-      await expectStatus(alice.put(`${syncedApi}/changestate`, { state: 'MIRROR' }), 200);
+      await expectResponseStatus(alice.post('/api/v1/repository', { namespace: ORG, repository: synced, visibility: 'private', description: '' }), 201);
+      await expectResponseStatus(alice.put(`${syncedApi}/changestate`, { state: 'MIRROR' }), 200);
       // The first scheduled sync is far away: only Sync now makes the worker run it.
-      await expectStatus(
+      await expectResponseStatus(
         alice.post(`${syncedApi}/mirror`, {
           external_reference: `${upstream.host}/team/app`,
           root_rule: { rule_kind: 'tag_glob_csv', rule_value: ['v*'] },

@@ -9,7 +9,13 @@ type Metadata = Record<string, unknown>;
 interface KindText {
   title: string;
   template?: string;
+  /** Sentences for particular entries of the kind, by the key `variant` makes of their metadata; the template covers the others. */
+  variant?: (metadata: Metadata) => string;
+  variants?: Record<string, string>;
 }
+
+/** `changed=to` of a repo_mirror_config_changed entry, e.g. `is_enabled=false`. */
+const mirrorChange = (metadata: Metadata): string => `${String(metadata['changed'])}=${String(metadata['to'])}`;
 
 const KINDS: Record<string, KindText> = {
   account_change_password: { title: 'Change password', template: 'Changed the account password' },
@@ -72,7 +78,18 @@ const KINDS: Record<string, KindText> = {
   pull_repo: { title: 'Pull repository', template: 'Pulled {namespace}/{repo}' },
   push_repo: { title: 'Push to repository', template: 'Pushed tag {tag} to {namespace}/{repo}' },
   regenerate_robot_token: { title: 'Regenerate robot token', template: 'Regenerated the token of robot account {robot}' },
-  repo_mirror_config_changed: { title: 'Change repository mirror', template: 'Changed the mirror {changed} of {namespace}/{repo}' },
+  repo_mirror_config_changed: {
+    title: 'Change repository mirror',
+    template: 'Changed the mirror {changed} of {namespace}/{repo}',
+    // Quay logs the enable toggle, sync now and cancel as changes of is_enabled and sync_status.
+    variant: mirrorChange,
+    variants: {
+      'is_enabled=true': 'Enabled mirroring of {namespace}/{repo}',
+      'is_enabled=false': 'Disabled mirroring of {namespace}/{repo}',
+      'sync_status=SYNC_NOW': 'Asked for an immediate sync of {namespace}/{repo}',
+      'sync_status=SYNC_CANCEL': 'Cancelled the sync of {namespace}/{repo}',
+    },
+  },
   repo_mirror_disabled: { title: 'Disable repository mirror', template: 'Disabled mirroring of {namespace}/{repo}' },
   repo_mirror_enabled: { title: 'Enable repository mirror', template: 'Enabled mirroring of {namespace}/{repo}' },
   repo_mirror_sync_failed: { title: 'Mirror sync failed', template: 'Mirroring of {namespace}/{repo} failed' },
@@ -141,7 +158,8 @@ function summarize(metadata: Metadata): string {
 
 export function describeLog(kind: string, metadata: Metadata | null | undefined): string {
   const fields = metadata ?? {};
-  const template = KINDS[kind]?.template;
+  const known = KINDS[kind];
+  const template = (known?.variant && known.variants?.[known.variant(fields)]) ?? known?.template;
   const described = template ? fillTemplate(template, fields) : undefined;
   return described ?? (summarize(fields) || kindTitle(kind));
 }
