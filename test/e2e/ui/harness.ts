@@ -200,3 +200,9 @@ export async function expectNoHorizontalOverflow(page: Page): Promise<void> {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow, 'horizontal overflow in px').toBeLessThanOrEqual(1);
 }
+
+/** Awaits an API call made while setting a test up and fails unless it answered `status`. */
+export async function expectResponseStatus(response: Promise<{ status: number; describe(): string }>, status: number): Promise<void> {
+  const answer = await response;
+  expect(answer.status, answer.describe()).toBe(status);
+}

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../helpers/api.js';
-import { expectNoHorizontalOverflow, NARROW, uiTestsRunnable, useUiSuite } from './harness.js';
+import { expectNoHorizontalOverflow, expectResponseStatus, NARROW, uiTestsRunnable, useUiSuite } from './harness.js';
 
 /**
  * Flow 9: the robot accounts tab of an organization and of the user's own namespace — the create
@@ -13,19 +13,14 @@ describe.skipIf(!uiTestsRunnable())('web UI: robot accounts', () => {
   const REPOS = ['app', 'lib', 'web'];
   let alice: ApiClient;
 
-  async function expectStatus(response: Promise<{ status: number; describe(): string }>, status: number) {
-    const answer = await response;
-    expect(answer.status, answer.describe()).toBe(status);
-  }
-
   beforeAll(async () => {
     alice = await ui.api('alice');
-    await expectStatus(alice.post('/api/v1/organization/', { name: ORG, email: 'acme@example.com' }), 201);
+    await expectResponseStatus(alice.post('/api/v1/organization/', { name: ORG, email: 'acme@example.com' }), 201);
     for (const repository of REPOS) {
-      await expectStatus(alice.post('/api/v1/repository', { namespace: ORG, repository, visibility: 'private', description: '' }), 201);
+      await expectResponseStatus(alice.post('/api/v1/repository', { namespace: ORG, repository, visibility: 'private', description: '' }), 201);
     }
-    await expectStatus(alice.put(`/api/v1/organization/${ORG}/team/builders`, { role: 'member' }), 200);
-    await expectStatus(alice.post('/api/v1/repository', { namespace: 'alice', repository: 'personal', visibility: 'private', description: '' }), 201);
+    await expectResponseStatus(alice.put(`/api/v1/organization/${ORG}/team/builders`, { role: 'member' }), 200);
+    await expectResponseStatus(alice.post('/api/v1/repository', { namespace: 'alice', repository: 'personal', visibility: 'private', description: '' }), 201);
   });
 
   async function openRobotsTab(path: string): Promise<Page> {
@@ -111,7 +106,7 @@ describe.skipIf(!uiTestsRunnable())('web UI: robot accounts', () => {
   });
 
   it('sets one permission on several repositories at once', async () => {
-    await expectStatus(alice.put(`/api/v1/organization/${ORG}/robots/puller`, { description: 'CI pulls' }), 201);
+    await expectResponseStatus(alice.put(`/api/v1/organization/${ORG}/robots/puller`, { description: 'CI pulls' }), 201);
     const page = await openRobotsTab(`/organization/${ORG}?tab=robots`);
     await rowAction(page, 'puller', 'Set repository permissions');
     const dialog = page.getByRole('dialog');
@@ -179,7 +174,7 @@ describe.skipIf(!uiTestsRunnable())('web UI: robot accounts', () => {
 
   it('deletes a robot from its menu and several with the bulk delete', async () => {
     for (const name of ['temp1', 'temp2']) {
-      await expectStatus(alice.put(`/api/v1/organization/${ORG}/robots/${name}`, {}), 201);
+      await expectResponseStatus(alice.put(`/api/v1/organization/${ORG}/robots/${name}`, {}), 201);
     }
     const page = await openRobotsTab(`/organization/${ORG}?tab=robots`);
     await rowAction(page, 'deployer', 'Delete');
@@ -188,7 +183,7 @@ describe.skipIf(!uiTestsRunnable())('web UI: robot accounts', () => {
     await dialog.getByRole('button', { name: 'Delete' }).click();
     await expectToast(page, 'Successfully deleted robot account');
     await rowOf(page, 'deployer').waitFor({ state: 'detached' });
-    await expectStatus(alice.get(`/api/v1/organization/${ORG}/robots/deployer`), 404);
+    await expectResponseStatus(alice.get(`/api/v1/organization/${ORG}/robots/deployer`), 404);
 
     await page.getByLabel('Search robot accounts').fill('temp');
     await expect.poll(() => page.getByTestId('robots-table').locator('tbody > tr[data-testid]').count()).toBe(2);
@@ -199,8 +194,8 @@ describe.skipIf(!uiTestsRunnable())('web UI: robot accounts', () => {
     await dialog.locator('#confirm-delete-input').fill('confirm');
     await dialog.getByRole('button', { name: 'Delete' }).click();
     await expectToast(page, 'Successfully deleted 2 robot accounts');
-    for (const name of ['temp1', 'temp2']) await expectStatus(alice.get(`/api/v1/organization/${ORG}/robots/${name}`), 404);
-    await expectStatus(alice.get(`/api/v1/organization/${ORG}/robots/puller`), 200);
+    for (const name of ['temp1', 'temp2']) await expectResponseStatus(alice.get(`/api/v1/organization/${ORG}/robots/${name}`), 404);
+    await expectResponseStatus(alice.get(`/api/v1/organization/${ORG}/robots/puller`), 200);
   });
 
   it("creates a robot in the user's own namespace", async () => {
@@ -209,7 +204,7 @@ describe.skipIf(!uiTestsRunnable())('web UI: robot accounts', () => {
     expect(await dialog.getByText('Add to team (optional)').count(), 'no team step for a user').toBe(0);
     await dialog.getByRole('button', { name: 'Create robot account' }).click();
     await expectToast(page, 'Successfully created robot account with robot name: alice+mybot');
-    await expectStatus(alice.get('/api/v1/user/robots/mybot'), 200);
+    await expectResponseStatus(alice.get('/api/v1/user/robots/mybot'), 200);
     const permission = await alice.get('/api/v1/repository/alice/personal/permissions/user/alice+mybot');
     expect(permission.body.role, permission.describe()).toBe('read');
 

@@ -5,16 +5,13 @@ import {
   CardFooter,
   CardTitle,
   DescriptionList,
-  DescriptionListDescription,
-  DescriptionListGroup,
-  DescriptionListTerm,
   Flex,
   Label,
   type LabelProps,
 } from '@patternfly/react-core';
-import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { isSyncBusy, type MirrorConfigView, type MirrorSyncStatus, useMirrorActions } from '../../api/mirror';
+import { DescriptionField } from '../../components/DescriptionField';
 import { useToasts } from '../../components/Toasts';
 import { formatDate } from '../../format';
 
@@ -26,17 +23,6 @@ const STATUS_LABELS: Record<MirrorSyncStatus, { text: string; color: LabelProps[
   FAIL: { text: 'Failed', color: 'red' },
   CANCEL: { text: 'Cancelled', color: 'orange' },
 };
-
-function Field(props: { term: string; testId: string; children: ReactNode }) {
-  return (
-    <DescriptionListGroup>
-      <DescriptionListTerm>{props.term}</DescriptionListTerm>
-      <DescriptionListDescription data-testid={props.testId} className="qs-wrap-anywhere">
-        {props.children}
-      </DescriptionListDescription>
-    </DescriptionListGroup>
-  );
-}
 
 /** Where the mirror stands: the last and next sync, retries left, and "Sync now" / "Cancel". */
 export function MirrorStatusPanel(props: { namespace: string; name: string; mirror: MirrorConfigView }) {
@@ -61,7 +47,7 @@ export function MirrorStatusPanel(props: { namespace: string; name: string; mirr
       <CardTitle component="h2">Status</CardTitle>
       <CardBody>
         <DescriptionList columnModifier={{ default: '1Col', md: '2Col' }} isCompact>
-          <Field term="State" testId="mirror-status">
+          <DescriptionField term="State" testId="mirror-status">
             <Flex spaceItems={{ default: 'spaceItemsSm' }}>
               <Label color={status.color}>{status.text}</Label>
               {!mirror.is_enabled && (
@@ -70,22 +56,22 @@ export function MirrorStatusPanel(props: { namespace: string; name: string; mirr
                 </Label>
               )}
             </Flex>
-          </Field>
-          <Field term="Next sync" testId="mirror-next-sync">
+          </DescriptionField>
+          <DescriptionField term="Next sync" testId="mirror-next-sync">
             {mirror.is_enabled ? formatDate(mirror.sync_start_date) : 'None while mirroring is disabled'}
-          </Field>
-          <Field term="Retries remaining" testId="mirror-retries">
+          </DescriptionField>
+          <DescriptionField term="Retries remaining" testId="mirror-retries">
             {mirror.sync_retries_remaining}
-          </Field>
-          <Field term="Last sync started" testId="mirror-last-started">
+          </DescriptionField>
+          <DescriptionField term="Last sync started" testId="mirror-last-started">
             {formatDate(lastSync?.started)}
-          </Field>
-          <Field term="Last sync finished" testId="mirror-last-finished">
+          </DescriptionField>
+          <DescriptionField term="Last sync finished" testId="mirror-last-finished">
             {formatDate(lastSync?.finished)}
-          </Field>
-          <Field term="Last sync message" testId="mirror-last-message">
+          </DescriptionField>
+          <DescriptionField term="Last sync message" testId="mirror-last-message">
             {lastSync?.message || 'None'}
-          </Field>
+          </DescriptionField>
         </DescriptionList>
       </CardBody>
       <CardFooter>

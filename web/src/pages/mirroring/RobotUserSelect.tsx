@@ -4,8 +4,8 @@ import { useCurrentUser } from '../../api/session';
 import { CreateRobotWizard } from '../robots/CreateRobotWizard';
 import { type RobotScope, useRobots } from '../robots/robotsApi';
 
-/** The select's value that opens the robot wizard instead of choosing a robot. */
-const CREATE_ROBOT = '\u0000create';
+/** The select's value that opens the robot wizard instead of choosing a robot; robot names always contain a `+`. */
+const CREATE_ROBOT = 'create-new-robot';
 
 /**
  * The robot account that pushes mirrored tags: one of the namespace's robots, or a new one made

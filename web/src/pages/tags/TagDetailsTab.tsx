@@ -1,19 +1,16 @@
 import {
   ClipboardCopy,
   DescriptionList,
-  DescriptionListDescription,
-  DescriptionListGroup,
-  DescriptionListTerm,
   Label,
   LabelGroup,
   List,
   ListItem,
   Spinner,
 } from '@patternfly/react-core';
-import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { repoPath } from '../../api/client';
 import type { TagView } from '../../api/tags';
+import { DescriptionField } from '../../components/DescriptionField';
 import { formatBytes, formatDate } from '../../format';
 import { PullCommandList } from './PullCommands';
 import { SecuritySummary } from './security';
@@ -23,17 +20,6 @@ interface TagTarget {
   namespace: string;
   name: string;
   tag: TagView;
-}
-
-function Field(props: { term: string; testId?: string; children: ReactNode }) {
-  return (
-    <DescriptionListGroup>
-      <DescriptionListTerm>{props.term}</DescriptionListTerm>
-      <DescriptionListDescription data-testid={props.testId} className="qs-wrap-anywhere">
-        {props.children}
-      </DescriptionListDescription>
-    </DescriptionListGroup>
-  );
 }
 
 function ManifestLabels({ namespace, name, tag }: TagTarget) {
@@ -73,45 +59,45 @@ export function TagDetailsTab(props: TagTarget & { createdTs?: number }) {
   const { namespace, name, tag } = props;
   return (
     <DescriptionList isHorizontal isCompact horizontalTermWidthModifier={{ default: '12ch', md: '18ch' }} data-testid="tag-details">
-      <Field term="Name" testId="tag-name">
+      <DescriptionField term="Name" testId="tag-name">
         {tag.name}
-      </Field>
-      <Field term="Repository">
+      </DescriptionField>
+      <DescriptionField term="Repository">
         <Link to={`/repository/${repoPath(namespace, name)}`}>
           {namespace}/{name}
         </Link>
-      </Field>
-      <Field term="Digest" testId="tag-digest">
+      </DescriptionField>
+      <DescriptionField term="Digest" testId="tag-digest">
         <ClipboardCopy isReadOnly variant="inline-compact" hoverTip="Copy" clickTip="Copied">
           {tag.manifest_digest}
         </ClipboardCopy>
-      </Field>
-      <Field term="Vulnerabilities">
+      </DescriptionField>
+      <DescriptionField term="Vulnerabilities">
         {tag.is_manifest_list ? 'See each platform' : <SecuritySummary namespace={namespace} name={name} digest={tag.manifest_digest} />}
-      </Field>
-      <Field term="Created" testId="tag-created">
+      </DescriptionField>
+      <DescriptionField term="Created" testId="tag-created">
         {formatDate(props.createdTs ?? tag.start_ts)}
-      </Field>
-      <Field term="Modified" testId="tag-modified">
+      </DescriptionField>
+      <DescriptionField term="Modified" testId="tag-modified">
         {formatDate(tag.last_modified)}
-      </Field>
-      <Field term="Expires" testId="tag-expiration">
+      </DescriptionField>
+      <DescriptionField term="Expires" testId="tag-expiration">
         {formatDate(tag.expiration)}
-      </Field>
-      <Field term="Size" testId="tag-size">
+      </DescriptionField>
+      <DescriptionField term="Size" testId="tag-size">
         {tag.is_manifest_list && tag.size === null ? '—' : formatBytes(tag.size)}
-      </Field>
+      </DescriptionField>
       {tag.is_manifest_list && (
-        <Field term="Platforms" testId="tag-platforms">
+        <DescriptionField term="Platforms" testId="tag-platforms">
           <Platforms {...props} />
-        </Field>
+        </DescriptionField>
       )}
-      <Field term="Labels" testId="tag-labels">
+      <DescriptionField term="Labels" testId="tag-labels">
         <ManifestLabels {...props} />
-      </Field>
-      <Field term="Fetch the tag">
+      </DescriptionField>
+      <DescriptionField term="Fetch the tag">
         <PullCommandList namespace={namespace} name={name} tag={tag.name} digest={tag.manifest_digest} />
-      </Field>
+      </DescriptionField>
     </DescriptionList>
   );
 }
