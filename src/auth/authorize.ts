@@ -10,9 +10,11 @@ import {
   repositoryRoleAtLeast,
   teamRoleAtLeast,
 } from '../model/access.js';
+import { repositoriesHoldingBlob } from '../model/blobs.js';
 import { findNamespace, type Namespace } from '../model/namespaces.js';
 import {
   findRepository,
+  findRepositoryRefById,
   formatRepositoryRef,
   type RepositoryListScope,
   type RepositoryRef,
@@ -151,18 +153,62 @@ export async function repositoryActions(
   return granted;
 }
 
-/** Pushes need write on a NORMAL repository; a MIRROR repository takes them only from its mirror robot. */
+/**
+ * Pushes need write on a NORMAL repository; a MIRROR repository takes them only from its mirror
+ * robot, which also needs write (as in Quay; the mirror API grants it).
+ */
 async function mayPushTo(
   deps: AuthorizeDeps,
   identity: Identity,
   repo: RepositoryWithNamespace,
   role: RepositoryRole | null,
 ): Promise<boolean> {
-  if (repo.state === 'NORMAL') return repositoryRoleAtLeast(role, 'write');
+  if (!repositoryRoleAtLeast(role, 'write')) return false;
+  if (repo.state === 'NORMAL') return true;
   if (repo.state === 'MIRROR' && identity.principal.kind === 'robot') {
     return (await mirrorRobotId(deps.db, repo.id)) === identity.principal.id;
   }
   return false;
+}
+
+/** Whether a mirror sync may write into the repository as `identity` (its mirror robot, holding write). */
+export async function mayWriteMirror(deps: AuthorizeDeps, identity: Identity, repo: RepositoryWithNamespace): Promise<boolean> {
+  const actions = await repositoryActions(deps, identity, { namespace: repo.namespace_name, name: repo.name }, repo);
+  return actions.has('push');
+}
+
+/** How many other repositories holding a blob are looked at for a mount source. */
+const MOUNT_CANDIDATES = 20;
+
+/**
+ * For whom a blob is mounted: an identity, which must be able to pull the source (a registry
+ * client's cross-repository mount), or `public`: only sources anyone may read, for a writer
+ * acting on someone else's word (the mirror, whose remote names the digests).
+ */
+export type MountReader = Identity | 'public';
+
+/**
+ * A repository of this registry other than `targetRepositoryId` that holds the blob and that
+ * `reader` may read, to link the blob from instead of receiving its bytes; repositories being
+ * deleted are no source.
+ */
+export async function blobMountSource(
+  deps: AuthorizeDeps,
+  reader: MountReader,
+  blobId: number,
+  targetRepositoryId: number,
+): Promise<RepositoryWithNamespace | undefined> {
+  for (const candidateId of await repositoriesHoldingBlob(deps.db, blobId, targetRepositoryId, MOUNT_CANDIDATES)) {
+    const ref = await findRepositoryRefById(deps.db, candidateId);
+    const live = ref && (await findRepository(deps.db, ref));
+    if (!ref || !live) continue;
+    const readable =
+      reader === 'public'
+        ? live.visibility === 'public' && live.namespace_enabled === 1
+        : (await repositoryActions(deps, reader, ref, live)).has('pull');
+    if (readable) return live;
+  }
+  return undefined;
 }
 
 /** How a new repository may come to exist in a namespace: directly, after creating the namespace as an organization, or not at all. */

@@ -74,6 +74,10 @@ export interface Metrics {
   mirrorPendingTags: Gauge<'namespace' | 'repository'>;
   /** quay_repository_mirror_workers_active: syncs running in this process. */
   mirrorWorkersActive: Gauge;
+  /** quay_repository_mirror_last_sync_timestamp{namespace, repository}: Unix time the last sync started. */
+  mirrorLastSyncTimestamp: Gauge<'namespace' | 'repository'>;
+  /** quay_repository_mirror_sync_complete{namespace, repository}: 1 when the last sync synced every tag, else 0. */
+  mirrorSyncComplete: Gauge<'namespace' | 'repository'>;
 
   /** Runs `collect` before every scrape (gauges read from the database); errors skip that refresh. */
   onCollect(collect: () => Promise<void>): void;
@@ -192,6 +196,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     mirrorWorkersActive: new Gauge({
       name: 'quay_repository_mirror_workers_active',
       help: 'repository mirror syncs running in this process',
+      registers,
+    }),
+    mirrorLastSyncTimestamp: new Gauge({
+      name: 'quay_repository_mirror_last_sync_timestamp',
+      help: 'Unix time the last sync of a mirrored repository started',
+      labelNames: ['namespace', 'repository'],
+      registers,
+    }),
+    mirrorSyncComplete: new Gauge({
+      name: 'quay_repository_mirror_sync_complete',
+      help: 'whether the last sync of a mirrored repository synced every tag (1) or not (0)',
+      labelNames: ['namespace', 'repository'],
       registers,
     }),
     onCollect(collect) {

@@ -11,8 +11,8 @@ import type { RemoteManifest } from './remote.js';
 
 export interface MirrorTagTarget {
   tag: string;
-  /** The remote manifest the tag points at, already stored by digest. */
-  manifest: RemoteManifest;
+  /** The digest of the remote manifest the tag points at, already stored in the repository. */
+  digest: string;
 }
 
 export interface AppliedTags {
@@ -27,18 +27,18 @@ export interface AppliedTags {
 export interface MirrorDestination {
   /** Whether the repository already holds the blob. */
   hasBlob(digest: string): Promise<boolean>;
-  /**
-   * Links a blob another repository of this registry holds, when the mirror robot may pull that
-   * repository (the registry's cross-repository mount rule); false when there is none.
-   */
+  /** Links a blob a public repository of this registry holds (see mirrorMountSource); false when there is none. */
   mountBlob(digest: string): Promise<boolean>;
-  /** Streams a blob into the repository; the digest is verified before it is kept. */
+  /** Streams a blob into the repository; its digest and size are verified before it is kept. */
   writeBlob(digest: string, size: number, stream: Readable): Promise<void>;
   /** Whether the repository stores this manifest (and so, everything it references). */
   hasManifest(digest: string): Promise<boolean>;
   /** Stores a manifest by digest; its blobs and child manifests must be in the repository. */
   storeManifest(manifest: RemoteManifest, parsed: ParsedManifest): Promise<void>;
-  /** Moves `targets` and ends every other live tag not in `keep`. */
-  applyTags(targets: readonly MirrorTagTarget[], keep: readonly string[]): Promise<AppliedTags>;
+  /**
+   * Moves `targets` and ends every other live tag not in `keep`, as the sync holding claim
+   * `transactionId`; throws MirrorApplyRefused when that claim ended or the repository left MIRROR.
+   */
+  applyTags(targets: readonly MirrorTagTarget[], keep: readonly string[], transactionId: string): Promise<AppliedTags>;
   close(): Promise<void>;
 }

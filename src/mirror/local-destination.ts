@@ -1,8 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Identity } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
-import { NotFound } from '../errors.js';
+import { Invalid, NotFound } from '../errors.js';
 import type { ParsedManifest } from '../manifest/index.js';
 import { findRepositoryBlob, linkBlobToRepository } from '../model/blobs.js';
 import { nowMs } from '../model/clock.js';
@@ -11,7 +10,7 @@ import { manifestExists } from '../model/manifests.js';
 import { applyMirrorTags } from '../model/mirror-tags.js';
 import type { RepositoryWithNamespace } from '../model/repositories.js';
 import { appendChunk, cancelUpload, completeUpload, startUpload, type UploadDeps } from '../model/uploads.js';
-import { blobMountSource } from './blob-mount.js';
+import { mirrorMountSource } from './blob-mount.js';
 import type { AppliedTags, MirrorDestination, MirrorTagTarget } from './destination.js';
 import type { RemoteManifest } from './remote.js';
 
@@ -28,7 +27,6 @@ export class LocalDestination implements MirrorDestination {
   constructor(
     private readonly deps: LocalDestinationDeps,
     private readonly repo: RepositoryWithNamespace,
-    private readonly robot: Identity,
     private readonly log: Logger,
   ) {
     this.uploads = {
@@ -44,7 +42,7 @@ export class LocalDestination implements MirrorDestination {
   }
 
   async mountBlob(digest: string): Promise<boolean> {
-    const source = await blobMountSource(this.deps, this.robot, this.repo.id, digest);
+    const source = await mirrorMountSource(this.deps, this.repo.id, digest);
     if (!source) return false;
     try {
       await linkBlobToRepository(this.deps.db, this.repo.id, source.blob.id, this.holdUntil());
@@ -56,10 +54,12 @@ export class LocalDestination implements MirrorDestination {
     }
   }
 
-  async writeBlob(digest: string, _size: number, stream: Readable): Promise<void> {
+  async writeBlob(digest: string, size: number, stream: Readable): Promise<void> {
     const upload = await startUpload(this.uploads, this.repo.id);
     try {
       const written = await appendChunk(this.uploads, upload, stream);
+      // A remote that sent no Content-Length and ended early (or ran on) is caught here, before the digest.
+      if (Number(written.byte_count) !== size) throw new Invalid('size', `received ${written.byte_count} bytes, but the manifest says ${size}`);
       await completeUpload(this.uploads, written, digest);
     } catch (err) {
       stream.destroy();
@@ -77,9 +77,8 @@ export class LocalDestination implements MirrorDestination {
     await storePushedManifest(this.deps, this.repo, { reference: manifest.digest, bytes: manifest.bytes, parsed }, this.log);
   }
 
-  async applyTags(targets: readonly MirrorTagTarget[], keep: readonly string[]): Promise<AppliedTags> {
-    const moves = targets.map((t) => ({ tag: t.tag, digest: t.manifest.digest }));
-    const changes = await applyMirrorTags(this.deps.db, this.repo.id, moves, keep);
+  async applyTags(targets: readonly MirrorTagTarget[], keep: readonly string[], transactionId: string): Promise<AppliedTags> {
+    const changes = await applyMirrorTags(this.deps.db, this.repo.id, transactionId, targets, keep);
     return {
       moved: changes.moved,
       removed: changes.removed,

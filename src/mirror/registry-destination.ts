@@ -1,10 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { AppContext } from '../context.js';
-import { formatRepositoryRef, type RepositoryWithNamespace } from '../model/repositories.js';
-import type { Identity } from '../auth/principal.js';
-import { manifestExists } from '../model/manifests.js';
+import { findManifestByDigest, manifestExists } from '../model/manifests.js';
 import { applyMirrorTags } from '../model/mirror-tags.js';
-import { blobMountSource } from './blob-mount.js';
+import { formatRepositoryRef, type RepositoryWithNamespace } from '../model/repositories.js';
+import { mirrorMountSource } from './blob-mount.js';
 import type { AppliedTags, MirrorDestination, MirrorTagTarget } from './destination.js';
 import type { RemoteManifest, RemotePushTarget } from './remote.js';
 
@@ -20,7 +19,6 @@ export class RegistryDestination implements MirrorDestination {
   constructor(
     private readonly deps: RegistryDestinationDeps,
     private readonly repo: RepositoryWithNamespace,
-    private readonly robot: Identity,
     private readonly target: RemotePushTarget,
   ) {}
 
@@ -29,9 +27,9 @@ export class RegistryDestination implements MirrorDestination {
   }
 
   async mountBlob(digest: string): Promise<boolean> {
-    const source = await blobMountSource(this.deps, this.robot, this.repo.id, digest);
+    const source = await mirrorMountSource(this.deps, this.repo.id, digest);
     if (!source) return false;
-    return this.target.mountBlob(digest, formatRepositoryRef(source.repository));
+    return this.target.mountBlob(digest, formatRepositoryRef({ namespace: source.repository.namespace_name, name: source.repository.name }));
   }
 
   writeBlob(digest: string, size: number, stream: Readable): Promise<void> {
@@ -46,18 +44,23 @@ export class RegistryDestination implements MirrorDestination {
     await this.target.putManifest(manifest.digest, manifest);
   }
 
-  async applyTags(targets: readonly MirrorTagTarget[], keep: readonly string[]): Promise<AppliedTags> {
+  async applyTags(targets: readonly MirrorTagTarget[], keep: readonly string[], transactionId: string): Promise<AppliedTags> {
     const applied: AppliedTags = { moved: [], removed: [], failed: [] };
-    for (const { tag, manifest } of targets) {
+    for (const { tag, digest } of targets) {
+      const stored = await findManifestByDigest(this.deps.db, this.repo.id, digest);
+      if (!stored) {
+        applied.failed.push({ tag, message: 'its manifest was garbage collected before the tags moved; the next sync copies it again' });
+        continue;
+      }
       try {
-        await this.target.putManifest(tag, manifest);
+        await this.target.putManifest(tag, { digest, mediaType: stored.mediaType, bytes: stored.content });
         applied.moved.push(tag);
       } catch (err) {
         applied.failed.push({ tag, message: `pushing the tag failed: ${(err as Error).message}` });
       }
     }
     const failed = applied.failed.map((f) => f.tag);
-    const changes = await applyMirrorTags(this.deps.db, this.repo.id, [], [...keep, ...applied.moved, ...failed]);
+    const changes = await applyMirrorTags(this.deps.db, this.repo.id, transactionId, [], [...keep, ...applied.moved, ...failed]);
     applied.removed = changes.removed;
     return applied;
   }

@@ -14,11 +14,16 @@ export type SyncEventDeps = Pick<AppContext, 'db' | 'config' | 'metrics' | 'usag
 
 type SyncEvent = 'repo_mirror_sync_started' | 'repo_mirror_sync_success' | 'repo_mirror_sync_failed';
 
+/**
+ * Quay's metadata: `start` (no tags), `end` (a sync that ran through, or failed before copying),
+ * `lost` (tags failed), `Cancelled`, and `finish` for one tag's entry; `tags` is one string,
+ * the tag names joined with ", ".
+ */
 export interface SyncLogDetails {
-  verb: 'start' | 'finish' | 'cancel' | 'sync_tag';
+  verb: 'start' | 'end' | 'lost' | 'Cancelled' | 'finish';
   message: string;
   tag?: string;
-  tags?: string[];
+  tags?: string;
 }
 
 export async function logSync(

@@ -19,6 +19,11 @@ function repositoryLabels(repo: RepositoryWithNamespace) {
   return { namespace: repo.namespace_name, repository: repo.name };
 }
 
+/** A sync starts: the time of its last attempt (Unix seconds), as Quay's gauge has it. */
+export function recordSyncStart(metrics: Metrics, repo: RepositoryWithNamespace, now: number): void {
+  metrics.mirrorLastSyncTimestamp.set(repositoryLabels(repo), Math.floor(now / 1000));
+}
+
 export function countPendingTags(metrics: Metrics, repo: RepositoryWithNamespace, pending: number): void {
   metrics.mirrorPendingTags.set(repositoryLabels(repo), pending);
 }
@@ -41,4 +46,5 @@ export function recordSyncOutcome(
   metrics.mirrorSyncDuration.observe({ namespace: repo.namespace_name }, seconds);
   if (status === 'FAIL') metrics.mirrorSyncFailures.inc({ namespace: repo.namespace_name, reason });
   metrics.mirrorPendingTags.set(labels, 0);
+  metrics.mirrorSyncComplete.set(labels, status === 'SUCCESS' ? 1 : 0);
 }

@@ -1,34 +1,28 @@
 import type { Logger } from 'pino';
-import type { Identity } from '../auth/principal.js';
-import type { AppContext } from '../context.js';
 import type { RepoMirrorStatus } from '../db/tables.js';
 import { manifestPolicyFromConfig } from '../manifest/index.js';
 import { nowMs } from '../model/clock.js';
-import { liveTagDigests } from '../model/mirror-tags.js';
-import { findNamespaceById } from '../model/namespaces.js';
+import { liveTagDigests, MirrorApplyRefused } from '../model/mirror-tags.js';
 import {
   extendMirrorClaim,
   handBackMirrorClaim,
   type MirrorClaim,
   type MirrorConfig,
   mirrorSyncCancelled,
-  openMirrorCredentials,
   releaseMirror,
 } from '../model/repo-mirror.js';
-import { findRepository, findRepositoryRefById, type RepositoryWithNamespace } from '../model/repositories.js';
-import { findRobot, type Robot, revealRobotToken } from '../model/robots.js';
-import { readExtraCaCerts } from '../net/extra-ca-certs.js';
+import type { RepositoryWithNamespace } from '../model/repositories.js';
 import type { AppliedTags, MirrorDestination, MirrorTagTarget } from './destination.js';
-import { type ExternalReference, parseExternalReference } from './external-reference.js';
-import { LocalDestination } from './local-destination.js';
 import { type CopyStats, copyTaggedManifest, type ManifestCopier } from './manifest-copy.js';
-import { openPushTarget, openRemoteRepository } from './registry-client.js';
-import { RegistryDestination } from './registry-destination.js';
-import type { RemoteEndpointOptions, RemoteRepository } from './remote.js';
+import type { RemoteRepository } from './remote.js';
 import { logSync, notifySync, startMessage } from './sync-events.js';
-import { countPendingTags, recordSyncOutcome } from './sync-metrics.js';
+import { SyncHolds } from './sync-holds.js';
+import { countPendingTags, recordSyncOutcome, recordSyncStart } from './sync-metrics.js';
 import { describeFailure, dominantReason, type MirrorFailureReason, syncMessage, type TagFailure } from './sync-report.js';
+import { claimedRepository, type MirrorSyncDeps, mirrorRobot, openDestination, openMirrorSource, SetupProblem } from './sync-setup.js';
 import { filterTags } from './tag-patterns.js';
+
+export type { MirrorSyncDeps } from './sync-setup.js';
 
 /**
  * One sync of a claimed mirror (what Quay's repomirrorworker does with skopeo, done in-process):
@@ -36,8 +30,6 @@ import { filterTags } from './tag-patterns.js';
  * and child manifests into the repository by digest, and only then move the tags, in one step.
  * A tag whose copy fails keeps its previous manifest; a cancelled sync changes no tag.
  */
-
-export type MirrorSyncDeps = Pick<AppContext, 'db' | 'storage' | 'config' | 'secrets' | 'metrics' | 'usageLogs' | 'log'>;
 
 export interface SyncControl {
   /** True once the worker is stopping: the sync ends before its next blob and hands its claim back. */
@@ -47,91 +39,38 @@ export interface SyncControl {
 /** How a sync ended: released with a status, handed back unfinished (stopping), or its claim lost to another worker. */
 export type SyncEnd = 'SUCCESS' | 'FAIL' | 'CANCEL' | 'HANDED_BACK' | 'LOST';
 
-const USER_AGENT = 'Quayside-repomirror';
-/** A long sync renews its claim this often, well inside the claim's 12 hours. */
+/** A long sync renews its claim at least this often, well inside the claim's 12 hours. */
 const CLAIM_RENEWAL_MS = 10 * 60_000;
+
+const CANCELLED = 'the sync was cancelled; no tag changed';
 
 /** Raised at a checkpoint to end the sync early. */
 class SyncInterrupted extends Error {
-  constructor(readonly why: 'cancel' | 'stop') {
-    super(why === 'cancel' ? 'the sync was cancelled' : 'the worker is stopping');
+  constructor(
+    readonly why: 'cancel' | 'stop',
+    message = why === 'cancel' ? CANCELLED : 'the worker is stopping',
+  ) {
+    super(message);
   }
 }
-
-/** A problem with the mirror's own configuration, found before the remote is contacted. */
-class SetupProblem extends Error {}
 
 interface SyncResult {
   outcome: 'SUCCESS' | 'FAIL';
   message: string;
   reason: MirrorFailureReason | '';
+  /** The tags the patterns matched on the remote. */
+  matched: string[];
   changed: string[];
   failures: TagFailure[];
 }
 
-interface MirrorRobot {
-  robot: Robot;
-  identity: Identity;
-}
-
-async function mirrorRobot(deps: MirrorSyncDeps, config: MirrorConfig): Promise<MirrorRobot> {
-  if (config.robotId === null) throw new SetupProblem('no robot account is set for this mirror');
-  const account = await findNamespaceById(deps.db, config.robotId);
-  const robot = account && (await findRobot(deps.db, account.name));
-  if (!robot) throw new SetupProblem('the mirror robot account no longer exists; choose another robot in the mirror settings');
-  if (!robot.enabled) throw new SetupProblem(`the mirror robot account ${robot.name} is disabled`);
-  return { robot, identity: { principal: { kind: 'robot', id: robot.id, name: robot.name, ownerId: robot.ownerId } } };
-}
-
-function externalSource(config: MirrorConfig): ExternalReference {
-  try {
-    return parseExternalReference(config.externalReference);
-  } catch (err) {
-    throw new SetupProblem((err as Error).message);
-  }
-}
-
-function remoteOptions(deps: MirrorSyncDeps, config: MirrorConfig, registry: string): RemoteEndpointOptions {
-  const credentials = openMirrorCredentials(deps.secrets, config);
-  if (config.sealedUsername !== null && credentials === undefined) {
-    throw new SetupProblem('the stored registry credentials cannot be decrypted with this DATABASE_SECRET_KEY; enter them again');
-  }
-  return {
-    registry,
-    credentials,
-    verifyTls: config.registryConfig.verify_tls,
-    extraCaPems: readExtraCaCerts(deps.config.configDir),
-    proxy: config.registryConfig.proxy,
-    ssrfAllowedHosts: deps.config.SSRF_ALLOWED_HOSTS,
-    requestTimeoutMs: config.skopeoTimeoutSeconds * 1000,
-    userAgent: USER_AGENT,
-  };
-}
-
-function openDestination(deps: MirrorSyncDeps, repo: RepositoryWithNamespace, robot: MirrorRobot, log: Logger): MirrorDestination {
-  const host = deps.config.REPO_MIRROR_SERVER_HOSTNAME;
-  if (host === undefined) return new LocalDestination(deps, repo, robot.identity, log);
-  const target = openPushTarget(
-    {
-      registry: host,
-      credentials: { username: robot.robot.name, password: revealRobotToken(deps.secrets, robot.robot) },
-      verifyTls: deps.config.REPO_MIRROR_TLS_VERIFY,
-      extraCaPems: readExtraCaCerts(deps.config.configDir),
-      userAgent: USER_AGENT,
-    },
-    `${repo.namespace_name}/${repo.name}`,
-  );
-  return new RegistryDestination(deps, repo, robot.identity, target);
-}
-
-async function claimedRepository(deps: MirrorSyncDeps, repositoryId: number): Promise<RepositoryWithNamespace | undefined> {
-  const ref = await findRepositoryRefById(deps.db, repositoryId);
-  return ref && findRepository(deps.db, ref);
-}
-
 class MirrorSync {
+  /** The remote tags the patterns matched, once listed. */
+  matched: string[] = [];
   private lastRenewal = nowMs();
   private readonly stats: CopyStats = { copied: 0, mounted: 0, present: 0, bytes: 0 };
+  private readonly holds: SyncHolds;
+  private readonly renewalIntervalMs: number;
 
   constructor(
     private readonly deps: MirrorSyncDeps,
@@ -139,27 +78,31 @@ class MirrorSync {
     private readonly repo: RepositoryWithNamespace,
     private readonly control: SyncControl,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.holds = new SyncHolds(deps.db, repo.id, deps.config.PUSH_TEMP_TAG_EXPIRATION_SEC * 1000);
+    this.renewalIntervalMs = Math.min(CLAIM_RENEWAL_MS, this.holds.renewalIntervalMs);
+  }
 
   private get config(): MirrorConfig {
     return this.claim.config;
   }
 
-  /** Between blobs and tags: stop when cancelled (or the claim was lost) or the worker stops; keep the claim alive. */
+  /** Between blobs and tags: stop when cancelled (or the claim was lost) or the worker stops; keep the claim and the holds alive. */
   private async checkpoint(): Promise<void> {
     if (await mirrorSyncCancelled(this.deps.db, this.claim)) throw new SyncInterrupted('cancel');
     if (this.control.stopRequested()) throw new SyncInterrupted('stop');
     const now = nowMs();
-    if (now - this.lastRenewal >= CLAIM_RENEWAL_MS) {
+    if (now - this.lastRenewal >= this.renewalIntervalMs) {
       if (!(await extendMirrorClaim(this.deps.db, this.claim, now))) throw new SyncInterrupted('cancel');
+      await this.holds.renewAll(now);
       this.lastRenewal = now;
     }
   }
 
   async run(): Promise<SyncResult> {
-    const robot = await mirrorRobot(this.deps, this.config);
-    const source = externalSource(this.config);
-    const remote = openRemoteRepository(remoteOptions(this.deps, this.config, source.registry), source.repository);
+    await this.checkpoint();
+    const robot = await mirrorRobot(this.deps, this.config, this.repo);
+    const remote = openMirrorSource(this.deps, this.config);
     try {
       const destination = openDestination(this.deps, this.repo, robot, this.log);
       try {
@@ -172,23 +115,14 @@ class MirrorSync {
     }
   }
 
-  private async syncTags(remote: RemoteRepository, destination: MirrorDestination): Promise<SyncResult> {
-    const matched = filterTags(await remote.listTags(), this.config.tagPatterns);
-    const before = await liveTagDigests(this.deps.db, this.repo.id);
-    const copier: ManifestCopier = {
-      remote,
-      destination,
-      policy: manifestPolicyFromConfig(this.deps.config),
-      stats: this.stats,
-      checkpoint: () => this.checkpoint(),
-    };
+  private async copyTags(copier: ManifestCopier, matched: readonly string[]): Promise<{ copied: MirrorTagTarget[]; failures: TagFailure[] }> {
     const copied: MirrorTagTarget[] = [];
     const failures: TagFailure[] = [];
     countPendingTags(this.deps.metrics, this.repo, matched.length);
     for (const [index, tag] of matched.entries()) {
       await this.checkpoint();
       try {
-        copied.push({ tag, manifest: await copyTaggedManifest(copier, tag) });
+        copied.push({ tag, digest: await copyTaggedManifest(copier, tag) });
       } catch (err) {
         if (err instanceof SyncInterrupted) throw err;
         const failure = describeFailure(err);
@@ -197,12 +131,36 @@ class MirrorSync {
       }
       countPendingTags(this.deps.metrics, this.repo, matched.length - index - 1);
     }
+    return { copied, failures };
+  }
+
+  private async applyTags(destination: MirrorDestination, targets: MirrorTagTarget[], matched: string[]): Promise<AppliedTags> {
+    try {
+      return await destination.applyTags(targets, matched, this.claim.transactionId);
+    } catch (err) {
+      if (err instanceof MirrorApplyRefused) throw new SyncInterrupted('cancel', err.message);
+      throw err;
+    }
+  }
+
+  private async syncTags(remote: RemoteRepository, destination: MirrorDestination): Promise<SyncResult> {
+    const matched = filterTags(await remote.listTags(), this.config.tagPatterns);
+    this.matched = matched;
+    const before = await liveTagDigests(this.deps.db, this.repo.id);
+    const copier: ManifestCopier = {
+      remote,
+      destination,
+      policy: manifestPolicyFromConfig(this.deps.config),
+      stats: this.stats,
+      holds: this.holds,
+      requestTimeoutMs: this.config.skopeoTimeoutSeconds * 1000,
+      checkpoint: () => this.checkpoint(),
+    };
+    const { copied, failures } = await this.copyTags(copier, matched);
     await this.checkpoint();
-    const changedTargets = copied.filter((c) => before.get(c.tag) !== c.manifest.digest);
+    const changedTargets = copied.filter((c) => before.get(c.tag) !== c.digest);
     const rolledBack = failures.length > 0 && this.deps.config.REPO_MIRROR_ROLLBACK;
-    const applied: AppliedTags = rolledBack
-      ? { moved: [], removed: [], failed: [] }
-      : await destination.applyTags(changedTargets, matched);
+    const applied: AppliedTags = rolledBack ? { moved: [], removed: [], failed: [] } : await this.applyTags(destination, changedTargets, matched);
     for (const f of applied.failed) failures.push({ tag: f.tag, reason: 'internal', message: f.message });
     const moved = new Set(applied.moved);
     const changed = changedTargets.map((c) => c.tag).filter((tag) => moved.has(tag));
@@ -212,6 +170,7 @@ class MirrorSync {
       outcome: failures.length > 0 ? 'FAIL' : 'SUCCESS',
       message: syncMessage(summary),
       reason: failures.length > 0 ? dominantReason(failures) : '',
+      matched,
       changed,
       failures,
     };
@@ -221,15 +180,23 @@ class MirrorSync {
 /** The result of a sync that could not start copying: a clear message for the failed status. */
 function setupFailure(err: unknown): SyncResult {
   const failure = err instanceof SetupProblem ? { reason: 'config' as const, message: err.message } : describeFailure(err);
-  return { outcome: 'FAIL', message: failure.message, reason: failure.reason, changed: [], failures: [] };
+  return { outcome: 'FAIL', message: failure.message, reason: failure.reason, matched: [], changed: [], failures: [] };
+}
+
+/** The tags of the finished entry, as Quay lists them: every matched tag, failed ones marked when the others were applied. */
+function finishedTags(deps: MirrorSyncDeps, result: SyncResult): string {
+  if (result.outcome === 'SUCCESS') return result.matched.join(', ');
+  const failed = new Set(result.failures.map((f) => f.tag));
+  if (failed.size === 0 || failed.size === result.matched.length || deps.config.REPO_MIRROR_ROLLBACK) return '';
+  return result.matched.map((tag) => (failed.has(tag) ? `${tag}(FAILED)` : tag)).join(', ');
 }
 
 async function recordTagLogs(deps: MirrorSyncDeps, repo: RepositoryWithNamespace, result: SyncResult): Promise<void> {
   for (const tag of result.changed) {
-    await logSync(deps, repo, 'repo_mirror_sync_tag_success', { verb: 'sync_tag', message: `tag ${tag} now follows the remote`, tag });
+    await logSync(deps, repo, 'repo_mirror_sync_tag_success', { verb: 'finish', message: `tag ${tag} now follows the remote`, tag });
   }
   for (const failure of result.failures) {
-    await logSync(deps, repo, 'repo_mirror_sync_tag_failed', { verb: 'sync_tag', message: failure.message, tag: failure.tag });
+    await logSync(deps, repo, 'repo_mirror_sync_tag_failed', { verb: 'finish', message: failure.message, tag: failure.tag });
   }
 }
 
@@ -251,47 +218,60 @@ export async function runMirrorSync(
   }
   const log = deps.log.child({ mirror: `${repo.namespace_name}/${repo.name}` });
   const started = startMessage(claim.config);
-  await logSync(deps, repo, 'repo_mirror_sync_started', { verb: 'start', message: started, tags: claim.config.tagPatterns });
+  recordSyncStart(deps.metrics, repo, startedAt);
+  await logSync(deps, repo, 'repo_mirror_sync_started', { verb: 'start', message: started });
   await notifySync(deps, repo, 'repo_mirror_sync_started', started);
 
+  const sync = new MirrorSync(deps, claim, repo, control, log);
   let result: SyncResult;
   try {
-    result = await new MirrorSync(deps, claim, repo, control, log).run();
+    result = await sync.run();
   } catch (err) {
-    if (err instanceof SyncInterrupted) return endInterrupted(deps, claim, previousStatus, repo, err.why, startedAt, log);
+    if (err instanceof SyncInterrupted) return endInterrupted(deps, { claim, previousStatus, repo, matched: sync.matched, startedAt, log }, err);
     if (!(err instanceof SetupProblem) && describeFailure(err).reason === 'internal') log.error({ err }, 'mirror: sync failed');
     result = setupFailure(err);
   }
 
   if (!(await releaseMirror(deps.db, claim, result.outcome, result.message, nowMs()))) {
     log.warn('mirror: the claim was taken over by another worker; this sync is not recorded');
+    countPendingTags(deps.metrics, repo, 0);
     return 'LOST';
   }
   await recordTagLogs(deps, repo, result);
   const kind = result.outcome === 'SUCCESS' ? 'repo_mirror_sync_success' : 'repo_mirror_sync_failed';
-  await logSync(deps, repo, kind, { verb: 'finish', message: result.message, tags: result.changed });
+  // Quay's verbs: 'end' for a sync that ran through (or failed before copying), 'lost' for one whose tags failed.
+  const verb = result.failures.length > 0 ? 'lost' : 'end';
+  await logSync(deps, repo, kind, { verb, message: result.message, tags: finishedTags(deps, result) });
   await notifySync(deps, repo, kind, result.message);
   recordSyncOutcome(deps.metrics, repo, result.outcome, result.reason, (nowMs() - startedAt) / 1000);
   return result.outcome;
 }
 
-async function endInterrupted(
-  deps: MirrorSyncDeps,
-  claim: MirrorClaim,
-  previousStatus: RepoMirrorStatus,
-  repo: RepositoryWithNamespace,
-  why: 'cancel' | 'stop',
-  startedAt: number,
-  log: Logger,
-): Promise<SyncEnd> {
+interface InterruptedSync {
+  claim: MirrorClaim;
+  previousStatus: RepoMirrorStatus;
+  repo: RepositoryWithNamespace;
+  matched: readonly string[];
+  startedAt: number;
+  log: Logger;
+}
+
+async function endInterrupted(deps: MirrorSyncDeps, sync: InterruptedSync, interruption: SyncInterrupted): Promise<SyncEnd> {
+  const { claim, repo } = sync;
   const now = nowMs();
-  if (why === 'stop' && (await handBackMirrorClaim(deps.db, claim, previousStatus, now))) {
-    log.info('mirror: worker stopping; the sync is handed back unfinished, no tag changed');
+  if (interruption.why === 'stop' && (await handBackMirrorClaim(deps.db, claim, sync.previousStatus, now))) {
+    sync.log.info('mirror: worker stopping; the sync is handed back unfinished, no tag changed');
+    countPendingTags(deps.metrics, repo, 0);
     return 'HANDED_BACK';
   }
-  const message = 'the sync was cancelled; no tag changed';
-  if (!(await releaseMirror(deps.db, claim, 'CANCEL', message, now))) return 'LOST';
-  await logSync(deps, repo, 'repo_mirror_sync_failed', { verb: 'cancel', message });
-  recordSyncOutcome(deps.metrics, repo, 'CANCEL', 'cancelled', (now - startedAt) / 1000);
+  const message = interruption.why === 'cancel' ? interruption.message : CANCELLED;
+  if (!(await releaseMirror(deps.db, claim, 'CANCEL', message, now))) {
+    countPendingTags(deps.metrics, repo, 0);
+    return 'LOST';
+  }
+  // As Quay: a cancelled sync is logged and notified as a failed one.
+  await logSync(deps, repo, 'repo_mirror_sync_failed', { verb: 'Cancelled', message, tags: sync.matched.join(', ') });
+  await notifySync(deps, repo, 'repo_mirror_sync_failed', message);
+  recordSyncOutcome(deps.metrics, repo, 'CANCEL', 'cancelled', (now - sync.startedAt) / 1000);
   return 'CANCEL';
 }

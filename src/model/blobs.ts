@@ -7,6 +7,7 @@ import type { Storage } from '../storage/storage.js';
 import { nowMs } from './clock.js';
 import { isForeignKeyViolation } from './gc/row-locks.js';
 import { type RepositoryRef, type RepositoryWithNamespace, repositoryQuery } from './repositories.js';
+import { sqlListChunks } from './tags.js';
 
 export interface BlobRecord {
   id: number;
@@ -162,6 +163,28 @@ export async function unlinkBlobFromRepository(db: Db, repositoryId: number, blo
     .where('repository_id', '=', repositoryId)
     .where('blob_id', '=', blobId)
     .execute();
+}
+
+/**
+ * Extends the upload or mount holds of the repository's blobs `digests` that are still held to
+ * `expiresAt`; permanent links (a manifest uses the blob) and holds that ran out stay as they are.
+ */
+export async function renewBlobHolds(
+  db: Db,
+  repositoryId: number,
+  digests: readonly string[],
+  expiresAt: number,
+  now: number,
+): Promise<void> {
+  for (const chunk of sqlListChunks([...new Set(digests)])) {
+    await db
+      .updateTable('repository_blob')
+      .set({ expires_at: expiresAt })
+      .where('repository_id', '=', repositoryId)
+      .where('expires_at', '>', now)
+      .where('blob_id', 'in', (eb) => eb.selectFrom('blob').select('blob.id').where('blob.digest', 'in', chunk))
+      .execute();
+  }
 }
 
 /** Repositories (ids) other than `exceptRepositoryId` that hold the blob, for automatic cross-repo mounts. */

@@ -14,7 +14,7 @@ import { findRepositoryBlobs, linkBlobToRepository, lockHeldBlobs } from './blob
 import { nowMs } from './clock.js';
 import { importManifestLabels, labelledTagLifetimeMs } from './labels.js';
 import { type RepositoryRef, type RepositoryWithNamespace, repositoryQuery } from './repositories.js';
-import { inTagMoveTransaction, moveTag, tagAlive, validateTagName } from './tags.js';
+import { inTagMoveTransaction, moveTag, sqlListChunks, tagAlive, validateTagName } from './tags.js';
 
 export interface StoredManifest {
   id: number;
@@ -89,6 +89,27 @@ export async function manifestExists(db: Db, repositoryId: number, digest: strin
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/**
+ * Starts the push hold of stored manifests again at `now` (as a repeated PUT does), without storing
+ * anything: a writer that keeps manifests untagged for a while (the mirror) keeps them from garbage
+ * collection. The digests still stored (a manifest GC deleted matches nothing).
+ */
+export async function renewManifestHolds(db: Db, repositoryId: number, digests: readonly string[], now: number): Promise<Set<string>> {
+  const renewed = new Set<string>();
+  for (const chunk of sqlListChunks([...new Set(digests)])) {
+    const rows = await db
+      .updateTable('manifest')
+      .set({ pushed_at: now })
+      .where('repository_id', '=', repositoryId)
+      .where('digest', 'in', chunk)
+      .where('deleted_at', 'is', null)
+      .returning('digest')
+      .execute();
+    for (const row of rows) renewed.add(row.digest);
+  }
+  return renewed;
 }
 
 export interface ManifestDetails extends StoredManifest {

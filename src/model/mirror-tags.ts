@@ -4,7 +4,9 @@ import type { Database } from '../db/tables.js';
 import { isIndexMediaType } from '../manifest/media-types.js';
 import { nowMs } from './clock.js';
 import { labelledTagLifetimeMs } from './labels.js';
-import { inTagMoveTransaction, moveTag, tagAlive } from './tags.js';
+import { renewManifestHolds } from './manifests.js';
+import { holdMirrorClaim, type MirrorClaimLoss } from './repo-mirror.js';
+import { endLiveTags, inTagMoveTransaction, moveTag, tagAlive } from './tags.js';
 
 /**
  * The last step of a mirror sync: the tags of a MIRROR repository follow the remote in one
@@ -25,6 +27,17 @@ export interface MirrorTagChanges {
   removed: string[];
   /** Tags whose manifest garbage collection deleted before the move: left as they were. */
   vanished: string[];
+}
+
+/** A sync's result was not applied: its claim ended (cancelled, taken over) or the repository left the MIRROR state. */
+export class MirrorApplyRefused extends Error {
+  constructor(readonly why: MirrorClaimLoss) {
+    super(
+      why === 'left-mirror'
+        ? 'the repository left the MIRROR state; no tag changed'
+        : 'the sync was cancelled before its tags moved; no tag changed',
+    );
+  }
 }
 
 /** The repository's live, visible tag names, sorted. */
@@ -68,16 +81,24 @@ async function lockedManifest(trx: Transaction<Database>, repositoryId: number, 
 /**
  * Moves each tag of `moves` to its manifest and ends every other live tag not named in `keep`
  * (the tags the mirror's patterns matched on the remote: those whose copy failed keep their
- * previous manifest). One transaction.
+ * previous manifest). One transaction, made by the sync holding claim `transactionId`: it first
+ * renews the push hold of the target manifests (the write that locks them against garbage
+ * collection, and on SQLite takes the writer lock), then checks that the claim still holds and
+ * the repository is still a mirror, else throws MirrorApplyRefused and changes nothing.
  */
 export async function applyMirrorTags(
   db: Kysely<Database>,
   repositoryId: number,
+  transactionId: string,
   moves: readonly MirrorTagMove[],
   keep: readonly string[],
 ): Promise<MirrorTagChanges> {
   const kept = new Set([...keep, ...moves.map((m) => m.tag)]);
   return inTagMoveTransaction(db, async (trx) => {
+    const now = nowMs();
+    await renewManifestHolds(trx, repositoryId, moves.map((m) => m.digest), now);
+    const loss = await holdMirrorClaim(trx, repositoryId, transactionId);
+    if (loss) throw new MirrorApplyRefused(loss);
     const changes: MirrorTagChanges = { moved: [], removed: [], vanished: [] };
     for (const move of moves) {
       const manifest = await lockedManifest(trx, repositoryId, move.digest);
@@ -90,17 +111,7 @@ export async function applyMirrorTags(
       changes.moved.push(move.tag);
     }
     const stale = (await liveTagNames(trx, repositoryId)).filter((name) => !kept.has(name));
-    if (stale.length > 0) {
-      const now = nowMs();
-      await trx
-        .updateTable('tag')
-        .set({ lifetime_end_ms: now })
-        .where('repository_id', '=', repositoryId)
-        .where('name', 'in', stale)
-        .where('hidden', '=', 0)
-        .where(tagAlive(now))
-        .execute();
-    }
+    await endLiveTags(trx, repositoryId, stale, now);
     changes.removed = stale;
     return changes;
   });

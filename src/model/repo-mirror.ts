@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable, Transaction } from 'kysely';
+import { onPostgres } from '../db/dialect-of.js';
 import type { SecretBox } from '../auth/secret-box.js';
 import type { Database, RepoMirrorConfigTable, RepoMirrorStatus } from '../db/tables.js';
+import { nowMs } from './clock.js';
 import { parseStoredJsonObject } from './json-text.js';
 
 /**
@@ -285,21 +287,29 @@ export async function updateMirrorConfig(
   return result.numUpdatedRows > 0n;
 }
 
-/** Asks for a sync at the next worker tick (Quay's sync-now); false while a sync runs or without a configuration. */
-export async function requestMirrorSyncNow(db: Kysely<Database>, repositoryId: number): Promise<boolean> {
+/**
+ * Asks for a sync at the next worker tick (Quay's sync-now). False without a configuration, while a
+ * sync runs, and while a cancelled sync has not let go of its claim yet (it is still between two
+ * blobs): another worker would otherwise start a second sync beside it.
+ */
+export async function requestMirrorSyncNow(db: Kysely<Database>, repositoryId: number, now: number = nowMs()): Promise<boolean> {
   const result = await db
     .updateTable('repo_mirror_config')
     .set({ sync_status: 'SYNC_NOW', sync_expiration_date: null, sync_retries_remaining: MIRROR_SYNC_RETRIES })
     .where('repository_id', '=', repositoryId)
     .where('sync_status', '!=', 'SYNCING')
+    .where((eb) =>
+      eb.or([eb('sync_status', '!=', 'CANCEL'), eb('sync_expiration_date', 'is', null), eb('sync_expiration_date', '<=', now)]),
+    )
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 
 /**
  * Cancels the running or requested sync (Quay's sync-cancel): a running sync stops between blobs
- * and keeps what it completed; no further sync is scheduled until one is requested or the
- * configuration changes. False without a configuration.
+ * and changes no tag (the manifests and blobs it stored by digest stay until garbage collection);
+ * no further sync is scheduled until one is requested or the configuration changes. False without
+ * a configuration.
  */
 export async function cancelMirrorSync(db: Kysely<Database>, repositoryId: number): Promise<boolean> {
   const result = await db
@@ -324,40 +334,57 @@ export async function cancelActiveMirrorSync(db: Kysely<Database>, repositoryId:
   return result.numUpdatedRows > 0n;
 }
 
+type MirrorConfigRow = ExpressionBuilder<Database, 'repo_mirror_config'>;
+
 /**
- * Mirrors due for a sync at `now`, oldest start date first: those asked to SYNC_NOW; enabled ones
- * whose start date has come with retries left; and SYNCING ones whose claim ran out (a worker died).
- * Only repositories in the MIRROR state count; `exceptRepositoryIds` leaves some out (those a worker
- * already handled in this run: a failed sync is retried at the next run, not at once).
+ * When a mirror is due at `now`: asked to SYNC_NOW; enabled, its start date come, with retries
+ * left; or SYNCING with its claim run out (a worker died). Only repositories in the MIRROR state.
+ * Both the search for due mirrors and the claim use it, so a claim never starts a sync that stopped
+ * being due meanwhile (disabled, cancelled, rescheduled, or the repository left MIRROR).
+ */
+function dueCondition(eb: MirrorConfigRow, now: number) {
+  return eb.and([
+    eb.exists(
+      eb
+        .selectFrom('repository')
+        .select('repository.id')
+        .whereRef('repository.id', '=', 'repo_mirror_config.repository_id')
+        .where('repository.state', '=', 'MIRROR'),
+    ),
+    eb.or([
+      eb('repo_mirror_config.sync_status', '=', 'SYNC_NOW'),
+      eb.and([
+        eb('repo_mirror_config.is_enabled', '=', 1),
+        eb('repo_mirror_config.sync_status', 'in', ['NEVER_RUN', 'SUCCESS', 'FAIL']),
+        eb('repo_mirror_config.sync_start_date', '<=', now),
+        eb('repo_mirror_config.sync_retries_remaining', '>', 0),
+      ]),
+      eb.and([eb('repo_mirror_config.sync_status', '=', 'SYNCING'), eb('repo_mirror_config.sync_expiration_date', '<=', now)]),
+    ]),
+  ]);
+}
+
+/**
+ * Mirrors due for a sync at `now` (see dueCondition), oldest start date first. `finishedBefore`
+ * leaves out those whose last sync ended at or after it (a worker passes the start of its run: a
+ * failed sync is retried at the next run, not at once).
  */
 export async function dueMirrors(
   db: Kysely<Database>,
   now: number,
   limit: number,
-  exceptRepositoryIds: readonly number[] = [],
+  finishedBefore?: number,
 ): Promise<MirrorConfig[]> {
   let query = db
     .selectFrom('repo_mirror_config')
-    .innerJoin('repository', 'repository.id', 'repo_mirror_config.repository_id')
     .selectAll('repo_mirror_config')
-    .where('repository.state', '=', 'MIRROR');
-  if (exceptRepositoryIds.length > 0) query = query.where('repo_mirror_config.repository_id', 'not in', [...exceptRepositoryIds]);
-  const rows = await query
-    .where((eb) =>
-      eb.or([
-        eb('repo_mirror_config.sync_status', '=', 'SYNC_NOW'),
-        eb.and([
-          eb('repo_mirror_config.is_enabled', '=', 1),
-          eb('repo_mirror_config.sync_status', 'in', ['NEVER_RUN', 'SUCCESS', 'FAIL']),
-          eb('repo_mirror_config.sync_start_date', '<=', now),
-          eb('repo_mirror_config.sync_retries_remaining', '>', 0),
-        ]),
-        eb.and([eb('repo_mirror_config.sync_status', '=', 'SYNCING'), eb('repo_mirror_config.sync_expiration_date', '<=', now)]),
-      ]),
-    )
-    .orderBy('repo_mirror_config.sync_start_date')
-    .limit(limit)
-    .execute();
+    .where((eb) => dueCondition(eb, now));
+  if (finishedBefore !== undefined) {
+    query = query.where((eb) =>
+      eb.or([eb('repo_mirror_config.last_sync_finished_at', 'is', null), eb('repo_mirror_config.last_sync_finished_at', '<', finishedBefore)]),
+    );
+  }
+  const rows = await query.orderBy('repo_mirror_config.sync_start_date').limit(limit).execute();
   return rows.map(toMirrorConfig);
 }
 
@@ -368,7 +395,11 @@ export interface MirrorClaim {
   startedAt: number;
 }
 
-/** Takes a due sync; undefined when another worker took it first. */
+/**
+ * Takes a sync found due; undefined when another worker took it first, or when it stopped being due
+ * or its status changed since it was read (a cancel, a disable, a new schedule). The claim carries
+ * the configuration as it is once claimed, not as it was read.
+ */
 export async function claimMirror(db: Kysely<Database>, config: MirrorConfig, now: number): Promise<MirrorClaim | undefined> {
   const transactionId = randomUUID();
   const result = await db
@@ -381,19 +412,52 @@ export async function claimMirror(db: Kysely<Database>, config: MirrorConfig, no
     })
     .where('repository_id', '=', config.repositoryId)
     .where('sync_transaction_id', '=', config.syncTransactionId)
+    .where('sync_status', '=', config.syncStatus)
+    .where((eb) => dueCondition(eb, now))
     .executeTakeFirst();
   if (result.numUpdatedRows === 0n) return undefined;
-  return { config: { ...config, syncStatus: 'SYNCING', syncTransactionId: transactionId }, transactionId, startedAt: now };
+  const claimed = await findMirrorConfig(db, config.repositoryId);
+  if (!claimed || claimed.syncTransactionId !== transactionId) return undefined;
+  return { config: claimed, transactionId, startedAt: now };
 }
 
-/** Whether someone asked to cancel the claimed sync (checked between blobs). */
+/** Whether the claimed sync must stop (checked between blobs): cancelled, taken over, or the repository left the MIRROR state. */
 export async function mirrorSyncCancelled(db: Kysely<Database>, claim: MirrorClaim): Promise<boolean> {
   const row = await db
     .selectFrom('repo_mirror_config')
-    .select(['sync_status', 'sync_transaction_id'])
-    .where('repository_id', '=', claim.config.repositoryId)
+    .innerJoin('repository', 'repository.id', 'repo_mirror_config.repository_id')
+    .select(['repo_mirror_config.sync_status', 'repo_mirror_config.sync_transaction_id', 'repository.state'])
+    .where('repo_mirror_config.repository_id', '=', claim.config.repositoryId)
     .executeTakeFirst();
-  return !row || row.sync_status === 'CANCEL' || row.sync_transaction_id !== claim.transactionId;
+  return !row || row.sync_status === 'CANCEL' || row.sync_transaction_id !== claim.transactionId || row.state !== 'MIRROR';
+}
+
+/** Why a claimed sync may no longer write: cancelled (or taken over), or the repository is no longer a mirror. */
+export type MirrorClaimLoss = 'cancelled' | 'left-mirror';
+
+/**
+ * Inside the transaction that writes a sync's result: confirms the claim still holds and the
+ * repository is still in the MIRROR state, and keeps both so to the commit (on PostgreSQL the
+ * configuration row is locked and the repository row share-locked; on SQLite the first write holds
+ * the database's writer lock). Undefined when the sync may write, else why not.
+ */
+export async function holdMirrorClaim(
+  trx: Transaction<Database>,
+  repositoryId: number,
+  transactionId: string,
+): Promise<MirrorClaimLoss | undefined> {
+  const held = await trx
+    .updateTable('repo_mirror_config')
+    .set({ sync_transaction_id: transactionId })
+    .where('repository_id', '=', repositoryId)
+    .where('sync_transaction_id', '=', transactionId)
+    .where('sync_status', '=', 'SYNCING')
+    .executeTakeFirst();
+  if (held.numUpdatedRows === 0n) return 'cancelled';
+  let query = trx.selectFrom('repository').select('state').where('id', '=', repositoryId);
+  if (onPostgres(trx)) query = query.forShare();
+  const repository = await query.executeTakeFirst();
+  return repository?.state === 'MIRROR' ? undefined : 'left-mirror';
 }
 
 export type MirrorOutcome = 'SUCCESS' | 'FAIL' | 'CANCEL';
@@ -407,7 +471,8 @@ export function nextMirrorStart(startDate: number | null, intervalSeconds: numbe
 
 /**
  * Ends a claimed sync. SUCCESS schedules the next interval with full retries. FAIL retries at the
- * next tick while retries remain, then waits for the next interval. CANCEL schedules nothing.
+ * next tick while retries remain (at once when the schedule had been cleared by a cancel), then
+ * waits for the next interval. CANCEL schedules nothing.
  * False when the claim was lost (another worker took the sync over).
  */
 export async function releaseMirror(
@@ -421,7 +486,11 @@ export async function releaseMirror(
   const retriesLeft = outcome === 'FAIL' ? config.syncRetriesRemaining - 1 : MIRROR_SYNC_RETRIES;
   const reschedule = outcome === 'SUCCESS' || (outcome === 'FAIL' && retriesLeft < 1);
   const startDate =
-    outcome === 'CANCEL' ? null : reschedule ? nextMirrorStart(config.syncStartDate, config.syncIntervalSeconds, now) : config.syncStartDate;
+    outcome === 'CANCEL'
+      ? null
+      : reschedule
+        ? nextMirrorStart(config.syncStartDate, config.syncIntervalSeconds, now)
+        : (config.syncStartDate ?? now);
   const result = await db
     .updateTable('repo_mirror_config')
     .set({

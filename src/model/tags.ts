@@ -144,16 +144,36 @@ export async function inTagMoveTransaction<T>(db: Kysely<Database>, work: (trx: 
 
 /** Ends the live, visible tag; throws NotFound('tag') when there is none (hidden tags are never the user's). */
 export async function deleteTag(db: Kysely<Database>, repositoryId: number, name: string): Promise<void> {
-  const now = nowMs();
-  const result = await db
-    .updateTable('tag')
-    .set({ lifetime_end_ms: now })
-    .where('repository_id', '=', repositoryId)
-    .where('name', '=', name)
-    .where('hidden', '=', 0)
-    .where(tagAlive(now))
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) === 0) throw new NotFound('tag', `tag ${name} is unknown`, { reference: name });
+  if ((await endLiveTags(db, repositoryId, [name], nowMs())) === 0) {
+    throw new NotFound('tag', `tag ${name} is unknown`, { reference: name });
+  }
+}
+
+/** How many names one `IN (…)` list carries, well inside every dialect's parameter limit. */
+export const SQL_LIST_CHUNK = 500;
+
+/** Splits `items` into lists of at most SQL_LIST_CHUNK. */
+export function sqlListChunks<T>(items: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += SQL_LIST_CHUNK) chunks.push(items.slice(i, i + SQL_LIST_CHUNK));
+  return chunks;
+}
+
+/** Ends the live, visible tags named `names` at `now`; how many it ended. */
+export async function endLiveTags(db: Db, repositoryId: number, names: readonly string[], now: number): Promise<number> {
+  let ended = 0;
+  for (const chunk of sqlListChunks(names)) {
+    const result = await db
+      .updateTable('tag')
+      .set({ lifetime_end_ms: now })
+      .where('repository_id', '=', repositoryId)
+      .where('name', 'in', chunk)
+      .where('hidden', '=', 0)
+      .where(tagAlive(now))
+      .executeTakeFirst();
+    ended += Number(result.numUpdatedRows);
+  }
+  return ended;
 }
 
 /** Live, visible tag names in lexical order, after `last`, at most `limit`. */

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
-import { repositoryActions } from '../auth/authorize.js';
+import { blobMountSource, repositoryActions } from '../auth/authorize.js';
 import { Invalid, NotFound } from '../errors.js';
 import { parseDigest } from '../manifest/index.js';
 import {
@@ -10,12 +10,11 @@ import {
   getRepositoryBlob,
   linkBlobToRepository,
   locateBlob,
-  repositoriesHoldingBlob,
   unknownBlob,
   unlinkBlobFromRepository,
 } from '../model/blobs.js';
 import { nowMs } from '../model/clock.js';
-import { findRepository, findRepositoryRefById, type RepositoryWithNamespace } from '../model/repositories.js';
+import { findRepository, type RepositoryWithNamespace } from '../model/repositories.js';
 import {
   appendChunk,
   type ChunkRange,
@@ -38,7 +37,6 @@ import {
   uploadDeps,
 } from './call.js';
 
-const AUTO_MOUNT_CANDIDATES = 20;
 const DIRECT_DOWNLOAD_SECONDS = 600;
 
 function blobLocation(call: RepositoryCall, digest: string): string {
@@ -157,12 +155,7 @@ async function tryMount(
     if (!actions.has('pull')) return false;
     return linkMountedBlob(call, repo.id, blob.id, expiresAt);
   }
-  for (const candidateId of await repositoriesHoldingBlob(call.ctx.db, blob.id, repo.id, AUTO_MOUNT_CANDIDATES)) {
-    const candidate = await findRepositoryRefById(call.ctx.db, candidateId);
-    if (!candidate) continue;
-    const actions = await repositoryActions(call.ctx, call.actor, candidate);
-    if (actions.has('pull')) return linkMountedBlob(call, repo.id, blob.id, expiresAt);
-  }
+  if (await blobMountSource(call.ctx, call.actor, blob.id, repo.id)) return linkMountedBlob(call, repo.id, blob.id, expiresAt);
   return false;
 }
 

@@ -72,8 +72,10 @@ export class RepoMirrorWorker {
     const handled = new Map<number, SyncEnd>();
     // A read-only registry or one refusing pushes pauses mirroring rather than failing every sync.
     if (!registryAcceptsWrites(this.ctx.config) || this.ctx.config.DISABLE_PUSHES) return handled;
+    const runStartedAt = nowMs();
     while (!this.stopping) {
-      const due = await dueMirrors(this.ctx.db, nowMs(), DUE_BATCH, [...handled.keys()]);
+      // Mirrors whose sync ended during this run (here or in another worker) wait for the next run.
+      const due = (await dueMirrors(this.ctx.db, nowMs(), DUE_BATCH, runStartedAt)).filter((c) => !handled.has(c.repositoryId));
       if (due.length === 0) break;
       for (const config of shuffled(due)) {
         if (this.stopping) break;

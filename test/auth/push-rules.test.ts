@@ -108,10 +108,13 @@ describe.each(testDialects())('push rules (%s)', (dialect) => {
         .insertInto('repo_mirror_config')
         .values({ repository_id: mirroredId, internal_robot_id: mirror.id, created_at: Date.now() })
         .execute();
-      // The other robot holds write permission, which a MIRROR repository does not honour.
+      // Both robots hold write permission; a MIRROR repository honours only its mirror robot's.
       await registry.ctx.db
         .insertInto('repository_permission')
-        .values({ repository_id: mirroredId, member_id: other.id, team_id: null, role: 'write' })
+        .values([
+          { repository_id: mirroredId, member_id: other.id, team_id: null, role: 'write' },
+          { repository_id: mirroredId, member_id: mirror.id, team_id: null, role: 'write' },
+        ])
         .execute();
     });
     afterAll(() => registry.close());
@@ -126,6 +129,17 @@ describe.each(testDialects())('push rules (%s)', (dialect) => {
       expect(await pushOutcome(otherRobot, 'alice/mirrored')).toBe(403);
       expect(await pushOutcome(mirrorRobot, 'alice/mirrored')).toBe(201);
       expect((await alice.getManifest('alice/mirrored', 'v1')).status).toBe(200);
+    });
+
+    it('MIRROR refuses its mirror robot once the robot has lost write permission', async () => {
+      const mirroredId = (await registry.ctx.db.selectFrom('repo_mirror_config').select('repository_id').executeTakeFirstOrThrow()).repository_id;
+      const robotId = (await registry.ctx.db.selectFrom('repo_mirror_config').select('internal_robot_id').executeTakeFirstOrThrow()).internal_robot_id!;
+      await registry.ctx.db.updateTable('repository_permission').set({ role: 'read' }).where('repository_id', '=', mirroredId).where('member_id', '=', robotId).execute();
+      try {
+        expect(await pushOutcome(mirrorRobot, 'alice/mirrored')).toBe(403);
+      } finally {
+        await registry.ctx.db.updateTable('repository_permission').set({ role: 'write' }).where('repository_id', '=', mirroredId).where('member_id', '=', robotId).execute();
+      }
     });
 
     it('a robot token sealed with another DATABASE_SECRET_KEY does not authenticate', async () => {

@@ -10,15 +10,14 @@ import type { Namespace } from '../../src/model/namespaces.js';
 import { createOrganization } from '../../src/model/organizations.js';
 import {
   cancelMirrorSync,
+  createMirrorConfig,
   findMirrorConfig,
   type MirrorConfigChanges,
   type MirrorRegistryConfig,
   MIRROR_SYNC_RETRIES,
   requestMirrorSyncNow,
-  saveMirrorConfig,
   updateMirrorConfig,
 } from '../../src/model/repo-mirror.js';
-import { setRepositoryState } from '../../src/model/repository-admin.js';
 import { ensureRepository, type RepositoryWithNamespace } from '../../src/model/repositories.js';
 import { createRobot, type Robot } from '../../src/model/robots.js';
 import { findNamespace } from '../../src/model/namespaces.js';
@@ -91,6 +90,7 @@ describe.skipIf(!skopeo || !distributionAvailable()).each(testDialects())('repos
   afterEach(async () => {
     relay.corruptTags.clear();
     relay.blobDelayMs = 0;
+    relay.truncateBlobs = false;
     for (const repo of mirrors.splice(0)) {
       await cancelMirrorSync(registry.ctx.db, repo.id);
       await updateMirrorConfig(registry.ctx.db, registry.ctx.secrets, repo.id, { isEnabled: false });
@@ -112,10 +112,10 @@ describe.skipIf(!skopeo || !distributionAvailable()).each(testDialects())('repos
     changes: Omit<MirrorConfigChanges, 'robotId'> & { externalReference: string; tagPatterns: string[] },
   ): Promise<RepositoryWithNamespace> {
     const repo = await ensureRepository(registry.ctx.db, acme.id, { namespace: 'acme', name }, 'private');
-    await setRepositoryState(registry.ctx.db, repo.id, 'MIRROR');
     // Distribution and the relay speak plain HTTP, which only an unverified mirror falls back to.
     const registryConfig = changes.registryConfig ?? registryTls(!changes.externalReference.startsWith(`${tls.host}/`));
-    await saveMirrorConfig(
+    // as the API does: the MIRROR state, and write permission for the robot
+    await createMirrorConfig(
       registry.ctx.db,
       registry.ctx.secrets,
       repo.id,
@@ -181,6 +181,8 @@ describe.skipIf(!skopeo || !distributionAvailable()).each(testDialects())('repos
       'repo_mirror_sync_success',
     ]);
     expect(logs[0]!.metadata).toMatchObject({ verb: 'start', namespace: 'acme', repo: 'app' });
+    expect(logs[0]!.metadata).not.toHaveProperty('tags');
+    expect(logs.find((l) => l.kind === 'repo_mirror_sync_success')!.metadata).toMatchObject({ verb: 'end', tags: 'multi, v1' });
     const metrics = await registry.ctx.metrics.render();
     expect(metrics).toMatch(/quay_repository_mirror_last_sync_status\{[^}]*namespace="acme"[^}]*repository="app"[^}]*\} 1\n/);
   });
@@ -322,6 +324,8 @@ describe.skipIf(!skopeo || !distributionAvailable()).each(testDialects())('repos
     expect(state.syncStatus).toBe('CANCEL');
     expect(state.lastSyncMessage).toMatch(/cancelled/);
     expect(await tagsOf(repo)).toEqual({ v1: digestOf(imageA) });
+    const cancelled = (await logKinds(repo)).filter((l) => l.kind === 'repo_mirror_sync_failed');
+    expect(cancelled.map((l) => l.metadata['verb'])).toEqual(['Cancelled']);
   });
 
   it('hands a sync back when its worker stops, and another worker finishes it', async () => {
@@ -355,42 +359,84 @@ describe.skipIf(!skopeo || !distributionAvailable()).each(testDialects())('repos
     expect(started).toHaveLength(1);
   });
 
-  it('links blobs from repositories the mirror robot may pull, and copies those of repositories it may not', async () => {
-    // imageB's blobs are in acme/app (readable once the robot has a grant), imageC's only in other namespaces' mirrors
-    const readable = await ensureRepository(registry.ctx.db, acme.id, { namespace: 'acme', name: 'follow' }, 'private');
+  it('links blobs only from public repositories; blobs of private ones, even ones the robot may read, come from the remote', async () => {
+    const [shared, secret] = await Promise.all([
+      createImageLayout(path.join(work, 'shared'), { seed: `mirror-shared-${dialect}`, tag: 'v1', layers: 2 }),
+      createImageLayout(path.join(work, 'secret'), { seed: `mirror-secret-${dialect}`, tag: 'v1' }),
+    ]);
+    const pushAsAlice = (image: LayoutImage, target: string) =>
+      runOk(bin, ['copy', '--dest-tls-verify=false', '--dest-creds', `alice:${PASSWORD}`, image.ref, `docker://${registry.host}/${target}`]);
+    await ensureRepository(registry.ctx.db, acme.id, { namespace: 'acme', name: 'public-src' }, 'public');
+    const readable = await ensureRepository(registry.ctx.db, acme.id, { namespace: 'acme', name: 'private-src' }, 'private');
     await registry.ctx.db
       .insertInto('repository_permission')
       .values({ repository_id: readable.id, member_id: robot.id, team_id: null, role: 'read' })
       .execute();
-    await push(plain, imageB, 'upstream/linked:v1');
+    await pushAsAlice(shared, 'acme/public-src:v1');
+    await pushAsAlice(secret, 'acme/private-src:v1');
+
+    await push(plain, shared, 'upstream/linked:v1');
     const linked = await createMirror('linked', { externalReference: `${relay.host}/upstream/linked`, tagPatterns: ['v1'] });
     const before = relay.blobRequests;
     await expectSync(worker(), linked, 'SUCCESS');
     expect(relay.blobRequests).toBe(before);
-    expect(await pulledDigest('acme/linked:v1')).toBe(digestOf(imageB));
+    expect(await pulledDigest('acme/linked:v1')).toBe(digestOf(shared));
 
-    // the same blobs, held only where the robot has no grant: fetched from the remote
-    const bob = await registry.createUser('bob', PASSWORD).then(() => findNamespace(registry.ctx.db, 'bob'));
-    const other = await createOrganization(registry.ctx.db, registry.ctx.config, { name: 'other', creatorId: bob!.id });
-    const hidden = await ensureRepository(registry.ctx.db, other.id, { namespace: 'other', name: 'hidden' }, 'private');
-    await runOk(bin, ['copy', '--dest-tls-verify=false', '--dest-creds', `bob:${PASSWORD}`, imageA.ref, `docker://${registry.host}/other/hidden:v1`]);
-    expect(await tagsOf(hidden)).toEqual({ v1: digestOf(imageA) });
-    await push(plain, imageA, 'upstream/copied:v1');
+    await push(plain, secret, 'upstream/copied:v1');
     const copied = await createMirror('copied', { externalReference: `${relay.host}/upstream/copied`, tagPatterns: ['v1'] });
-    // acme/app holds imageA too, so take the robot's way there away for this check
-    await registry.ctx.db.deleteFrom('repository_permission').where('member_id', '=', robot.id).execute();
     const beforeCopy = relay.blobRequests;
     await expectSync(worker(), copied, 'SUCCESS');
-    expect(relay.blobRequests - beforeCopy).toBe(imageA.image.layers.length + 1);
+    expect(relay.blobRequests - beforeCopy).toBe(secret.image.layers.length + 1);
+    expect(await pulledDigest('acme/copied:v1')).toBe(digestOf(secret));
+  });
+
+  it('fails a sync whose robot lost its write permission, before contacting the remote; the tags stay', async () => {
+    await push(plain, imageA, 'upstream/nogrant:v1');
+    const repo = await createMirror('nogrant', { externalReference: `${relay.host}/upstream/nogrant`, tagPatterns: ['v1'] });
+    await expectSync(worker(), repo, 'SUCCESS');
+    await registry.ctx.db.deleteFrom('repository_permission').where('repository_id', '=', repo.id).execute();
+    await push(plain, imageB, 'upstream/nogrant:v1');
+    await requestMirrorSyncNow(registry.ctx.db, repo.id);
+    const before = relay.blobRequests;
+    await expectSync(worker(), repo, 'FAIL');
+    expect((await mirrorState(repo)).lastSyncMessage).toMatch(/may not write to acme\/nogrant/);
+    expect(relay.blobRequests).toBe(before);
+    expect(await tagsOf(repo)).toEqual({ v1: digestOf(imageA) });
+  });
+
+  it('fails a tag whose blob breaks off mid-stream: the tag keeps its image and no upload session is left', async () => {
+    await push(plain, imageA, 'upstream/truncated:v1');
+    const repo = await createMirror('truncated', { externalReference: `${relay.host}/upstream/truncated`, tagPatterns: ['v1'] });
+    await expectSync(worker(), repo, 'SUCCESS');
+    const fresh = await createImageLayout(path.join(work, 'truncated'), { seed: `mirror-truncated-${dialect}`, tag: 'v1' });
+    await push(plain, fresh, 'upstream/truncated:v1');
+    relay.truncateBlobs = true;
+    await requestMirrorSyncNow(registry.ctx.db, repo.id);
+    await expectSync(worker(), repo, 'FAIL');
+    expect((await mirrorState(repo)).lastSyncMessage).toMatch(/tag v1: blob sha256:/);
+    expect(await tagsOf(repo)).toEqual({ v1: digestOf(imageA) });
+    const uploads = await registry.ctx.db.selectFrom('upload').select('uuid').where('repository_id', '=', repo.id).execute();
+    expect(uploads).toEqual([]);
+  });
+
+  it('keeps the unchanged tags of a namespace at its quota; a new manifest is refused with the quota reason', async () => {
+    await push(plain, imageA, 'upstream/atquota:v1');
+    const repo = await createMirror('atquota', { externalReference: `${plain.host}/upstream/atquota`, tagPatterns: ['v*'] });
+    await expectSync(worker(), repo, 'SUCCESS');
+    // every namespace holding a byte is at this quota
+    const atQuota = worker({ FEATURE_QUOTA_MANAGEMENT: true, FEATURE_VERIFY_QUOTA: true, DEFAULT_SYSTEM_REJECT_QUOTA_BYTES: 1 });
+    await requestMirrorSyncNow(registry.ctx.db, repo.id);
+    await expectSync(atQuota, repo, 'SUCCESS');
+    await push(plain, imageC, 'upstream/atquota:v2');
+    await requestMirrorSyncNow(registry.ctx.db, repo.id);
+    await expectSync(atQuota, repo, 'FAIL');
+    expect((await mirrorState(repo)).lastSyncMessage).toMatch(/tag v2: .*quota/i);
+    expect(await tagsOf(repo)).toEqual({ v1: digestOf(imageA) });
   });
 
   it('pushes through REPO_MIRROR_SERVER_HOSTNAME as the mirror robot when it is set', async () => {
     await push(plain, multi, 'upstream/viahttp:v1');
     const repo = await createMirror('viahttp', { externalReference: `${plain.host}/upstream/viahttp`, tagPatterns: ['v1'] });
-    await registry.ctx.db
-      .insertInto('repository_permission')
-      .values({ repository_id: repo.id, member_id: robot.id, team_id: null, role: 'read' })
-      .execute();
     const outcomes = await worker({ REPO_MIRROR_SERVER_HOSTNAME: registry.host, REPO_MIRROR_TLS_VERIFY: false }).runOnce();
     expect(outcomes.get(repo.id), (await mirrorState(repo)).lastSyncMessage ?? '').toBe('SUCCESS');
     expect(await pulledDigest('acme/viahttp:v1')).toBe(digestOf(multi));
