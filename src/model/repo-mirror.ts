@@ -193,25 +193,6 @@ async function savedMirrorConfig(db: Kysely<Database>, repositoryId: number): Pr
 }
 
 /**
- * Creates the repository's mirror configuration, or replaces it when one exists (a repository has
- * at most one). The sync state starts over at NEVER_RUN.
- */
-export async function saveMirrorConfig(
-  db: Kysely<Database>,
-  secrets: SecretBox,
-  repositoryId: number,
-  changes: MirrorConfigChanges & { robotId: number; externalReference: string; tagPatterns: string[] },
-  now: number,
-): Promise<MirrorConfig> {
-  const fresh = freshMirrorColumns(secrets, changes, now);
-  await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('repo_mirror_config').where('repository_id', '=', repositoryId).execute();
-    await trx.insertInto('repo_mirror_config').values({ repository_id: repositoryId, created_at: now, ...fresh }).execute();
-  });
-  return savedMirrorConfig(db, repositoryId);
-}
-
-/**
  * The mirror robot needs write on the repository it fills (Quay grants it when the robot has no
  * role or only read); a higher role stays.
  */
@@ -306,23 +287,10 @@ export async function requestMirrorSyncNow(db: Kysely<Database>, repositoryId: n
 }
 
 /**
- * Cancels the running or requested sync (Quay's sync-cancel): a running sync stops between blobs
- * and changes no tag (the manifests and blobs it stored by digest stay until garbage collection);
- * no further sync is scheduled until one is requested or the configuration changes. False without
- * a configuration.
- */
-export async function cancelMirrorSync(db: Kysely<Database>, repositoryId: number): Promise<boolean> {
-  const result = await db
-    .updateTable('repo_mirror_config')
-    .set({ sync_status: 'CANCEL' })
-    .where('repository_id', '=', repositoryId)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
-
-/**
- * Cancels a sync only while one is requested or running (Quay's sync-cancel answers 404 otherwise),
- * so a finished sync's schedule is left alone. False when there is nothing to cancel.
+ * Cancels the requested or running sync (Quay's sync-cancel, which answers 404 when there is
+ * none): a running sync stops between blobs and changes no tag (the manifests and blobs it stored
+ * by digest stay until garbage collection); no further sync is scheduled until one is requested or
+ * the configuration changes. False when there is nothing to cancel.
  */
 export async function cancelActiveMirrorSync(db: Kysely<Database>, repositoryId: number): Promise<boolean> {
   const result = await db

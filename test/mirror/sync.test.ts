@@ -9,7 +9,7 @@ import { liveTagDigests } from '../../src/model/mirror-tags.js';
 import type { Namespace } from '../../src/model/namespaces.js';
 import { createOrganization } from '../../src/model/organizations.js';
 import {
-  cancelMirrorSync,
+  cancelActiveMirrorSync,
   createMirrorConfig,
   findMirrorConfig,
   type MirrorConfigChanges,
@@ -92,7 +92,7 @@ describe.skipIf(!skopeo || !distributionAvailable()).each(testDialects())('repos
     relay.blobDelayMs = 0;
     relay.truncateBlobs = false;
     for (const repo of mirrors.splice(0)) {
-      await cancelMirrorSync(registry.ctx.db, repo.id);
+      await cancelActiveMirrorSync(registry.ctx.db, repo.id);
       await updateMirrorConfig(registry.ctx.db, registry.ctx.secrets, repo.id, { isEnabled: false });
     }
   });
@@ -318,7 +318,7 @@ describe.skipIf(!skopeo || !distributionAvailable()).each(testDialects())('repos
     const firstBlob = relay.nextBlobRequest();
     const run = worker().runOnce();
     await firstBlob;
-    await cancelMirrorSync(registry.ctx.db, repo.id);
+    await cancelActiveMirrorSync(registry.ctx.db, repo.id);
     expect((await run).get(repo.id)).toBe('CANCEL');
     const state = await mirrorState(repo);
     expect(state.syncStatus).toBe('CANCEL');
