@@ -159,6 +159,8 @@ export async function runMirrorBench(options: MirrorRunOptions): Promise<number>
       processes: 1,
       logLevel: 'error',
       extraConfig: { FEATURE_REPO_MIRROR: true, REPO_MIRROR_INTERVAL: 1, SSRF_ALLOWED_HOSTS: ['127.0.0.1'] },
+      // Only the measured worker process may sync: a serve running workers would race it.
+      workers: 'none',
     });
     const pool = openPool(quayside.origin, 1);
     const session = await signIn(pool).finally(() => pool.close());

@@ -206,6 +206,8 @@ export interface QuaysideOptions {
   logLevel: string;
   /** config.yaml keys besides the bench's own (the mirror run turns FEATURE_REPO_MIRROR on). */
   extraConfig?: Record<string, unknown>;
+  /** `serve --workers`: the background workers the server runs itself (default all). */
+  workers?: string;
 }
 
 export async function startQuayside(options: QuaysideOptions): Promise<BenchServer> {
@@ -279,6 +281,7 @@ export async function startQuayside(options: QuaysideOptions): Promise<BenchServ
     String(options.processes),
     '--log-level',
     options.logLevel,
+    ...(options.workers !== undefined ? ['--workers', options.workers] : []),
   ];
   const l = launch(process.execPath, args);
   const port = await new Promise<number>((resolve, reject) => {
