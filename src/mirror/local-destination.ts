@@ -1,15 +1,15 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
-import { Invalid, NotFound } from '../errors.js';
+import { Invalid } from '../errors.js';
 import type { ParsedManifest } from '../manifest/index.js';
-import { findRepositoryBlob, linkBlobToRepository } from '../model/blobs.js';
+import { findRepositoryBlob, linkBlobUnlessCollected } from '../model/blobs.js';
 import { nowMs } from '../model/clock.js';
 import { storePushedManifest } from '../model/manifest-push.js';
 import { manifestExists } from '../model/manifests.js';
 import { applyMirrorTags } from '../model/mirror-tags.js';
 import type { RepositoryWithNamespace } from '../model/repositories.js';
-import { appendChunk, cancelUpload, completeUpload, startUpload, type UploadDeps } from '../model/uploads.js';
+import { appendChunk, cancelUpload, completeUpload, startUpload, type UploadDeps, uploadDeps } from '../model/uploads.js';
 import { mirrorMountSource } from './blob-mount.js';
 import type { AppliedTags, MirrorDestination, MirrorTagTarget } from './destination.js';
 import type { RemoteManifest } from './remote.js';
@@ -29,12 +29,7 @@ export class LocalDestination implements MirrorDestination {
     private readonly repo: RepositoryWithNamespace,
     private readonly log: Logger,
   ) {
-    this.uploads = {
-      db: deps.db,
-      storage: deps.storage,
-      maxBlobBytes: deps.config.maxLayerBytes,
-      pushTempExpirationSeconds: deps.config.PUSH_TEMP_TAG_EXPIRATION_SEC,
-    };
+    this.uploads = uploadDeps(deps);
   }
 
   async hasBlob(digest: string): Promise<boolean> {
@@ -43,15 +38,7 @@ export class LocalDestination implements MirrorDestination {
 
   async mountBlob(digest: string): Promise<boolean> {
     const source = await mirrorMountSource(this.deps, this.repo.id, digest);
-    if (!source) return false;
-    try {
-      await linkBlobToRepository(this.deps.db, this.repo.id, source.blob.id, this.holdUntil());
-      return true;
-    } catch (err) {
-      // Garbage collection took the blob meanwhile: copy it instead.
-      if (err instanceof NotFound) return false;
-      throw err;
-    }
+    return source !== undefined && linkBlobUnlessCollected(this.deps.db, this.repo.id, source.blob.id, this.holdUntil());
   }
 
   async writeBlob(digest: string, size: number, stream: Readable): Promise<void> {

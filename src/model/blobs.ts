@@ -157,6 +157,20 @@ export async function linkBlobToRepository(
   }
 }
 
+/**
+ * Links an already-stored blob (a mount) until `expiresAt`; false when garbage collection deleted
+ * the blob meanwhile, so the caller uploads the bytes instead.
+ */
+export async function linkBlobUnlessCollected(db: Db, repositoryId: number, blobId: number, expiresAt: number): Promise<boolean> {
+  try {
+    await linkBlobToRepository(db, repositoryId, blobId, expiresAt);
+    return true;
+  } catch (err) {
+    if (err instanceof NotFound) return false;
+    throw err;
+  }
+}
+
 export async function unlinkBlobFromRepository(db: Db, repositoryId: number, blobId: number): Promise<void> {
   await db
     .deleteFrom('repository_blob')

@@ -3,6 +3,7 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, UploadTable } from '../db/tables.js';
 import { Invalid, NotFound, TooLarge } from '../errors.js';
+import type { QuaysideConfig } from '../config/load.js';
 import type { UploadState } from '../storage/blob-store.js';
 import type { Storage } from '../storage/storage.js';
 import { type BlobRecord, linkBlobToRepository, recordBlob } from './blobs.js';
@@ -16,6 +17,20 @@ export interface UploadDeps {
   storage: Storage;
   maxBlobBytes: number;
   pushTempExpirationSeconds: number;
+}
+
+/** The upload settings of an instance: its database and storage, and its configured limits. */
+export function uploadDeps(services: {
+  db: Kysely<Database>;
+  storage: Storage;
+  config: Pick<QuaysideConfig, 'maxLayerBytes' | 'PUSH_TEMP_TAG_EXPIRATION_SEC'>;
+}): UploadDeps {
+  return {
+    db: services.db,
+    storage: services.storage,
+    maxBlobBytes: services.config.maxLayerBytes,
+    pushTempExpirationSeconds: services.config.PUSH_TEMP_TAG_EXPIRATION_SEC,
+  };
 }
 
 /**

@@ -1,14 +1,14 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { blobMountSource, repositoryActions } from '../auth/authorize.js';
-import { Invalid, NotFound } from '../errors.js';
+import { Invalid } from '../errors.js';
 import { parseDigest } from '../manifest/index.js';
 import {
   findBlob,
   findRepositoryAndBlob,
   findRepositoryBlob,
   getRepositoryBlob,
-  linkBlobToRepository,
+  linkBlobUnlessCollected,
   locateBlob,
   unknownBlob,
   unlinkBlobFromRepository,
@@ -23,6 +23,7 @@ import {
   getUpload,
   startUpload,
   type Upload,
+  uploadDeps,
 } from '../model/uploads.js';
 import type { ByteRange } from '../storage/blob-store.js';
 import {
@@ -34,7 +35,6 @@ import {
   parseRegistryName,
   queryParam,
   type RepositoryCall,
-  uploadDeps,
 } from './call.js';
 
 const DIRECT_DOWNLOAD_SECONDS = 600;
@@ -117,21 +117,11 @@ export async function deleteBlob(call: RepositoryCall, digest: string): Promise<
   return call.reply.code(202).header('Docker-Content-Digest', digest).header('Content-Length', 0).send();
 }
 
-/** Links `digest` into `repo` from `from` (or, without `from`, any repository the caller may read). */
 /**
- * Links a mounted blob; false when garbage collection deleted the blob meanwhile, so the client
- * gets an upload session instead of a mount, as the spec has it for a mount that cannot be made.
+ * Links `digest` into `repo` from `from` (or, without `from`, any repository the caller may read).
+ * False when it cannot (or garbage collection took the blob meanwhile): the client then gets an
+ * upload session instead of a mount, as the spec has it for a mount that cannot be made.
  */
-async function linkMountedBlob(call: RepositoryCall, repositoryId: number, blobId: number, expiresAt: number): Promise<boolean> {
-  try {
-    await linkBlobToRepository(call.ctx.db, repositoryId, blobId, expiresAt);
-    return true;
-  } catch (err) {
-    if (err instanceof NotFound) return false;
-    throw err;
-  }
-}
-
 async function tryMount(
   call: RepositoryCall,
   repo: RepositoryWithNamespace,
@@ -153,9 +143,9 @@ async function tryMount(
     if (!source || !(await findRepositoryBlob(call.ctx.db, source.id, digest))) return false;
     const actions = await repositoryActions(call.ctx, call.actor, sourceRef);
     if (!actions.has('pull')) return false;
-    return linkMountedBlob(call, repo.id, blob.id, expiresAt);
+    return linkBlobUnlessCollected(call.ctx.db, repo.id, blob.id, expiresAt);
   }
-  if (await blobMountSource(call.ctx, call.actor, blob.id, repo.id)) return linkMountedBlob(call, repo.id, blob.id, expiresAt);
+  if (await blobMountSource(call.ctx, call.actor, blob.id, repo.id)) return linkBlobUnlessCollected(call.ctx.db, repo.id, blob.id, expiresAt);
   return false;
 }
 

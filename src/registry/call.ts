@@ -13,7 +13,6 @@ import {
   type RepositoryRef,
   type RepositoryWithNamespace,
 } from '../model/repositories.js';
-import type { UploadDeps } from '../model/uploads.js';
 
 /** One /v2/<name>/... request after authentication. */
 export interface RepositoryCall {
@@ -117,15 +116,6 @@ async function pushNamespace(call: RepositoryCall, creatorId: number): Promise<N
     if (raced) return raced;
     throw err;
   }
-}
-
-export function uploadDeps(ctx: AppContext): UploadDeps {
-  return {
-    db: ctx.db,
-    storage: ctx.storage,
-    maxBlobBytes: ctx.config.maxLayerBytes,
-    pushTempExpirationSeconds: ctx.config.PUSH_TEMP_TAG_EXPIRATION_SEC,
-  };
 }
 
 /** Query string parameter as a single string (the first when repeated). */
