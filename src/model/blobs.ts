@@ -7,7 +7,7 @@ import type { Storage } from '../storage/storage.js';
 import { nowMs } from './clock.js';
 import { isForeignKeyViolation } from './gc/row-locks.js';
 import { type RepositoryRef, type RepositoryWithNamespace, repositoryQuery } from './repositories.js';
-import { sqlListChunks } from './tags.js';
+import { sqlListChunks } from './sql-lists.js';
 
 export interface BlobRecord {
   id: number;

@@ -14,7 +14,8 @@ import { findRepositoryBlobs, linkBlobToRepository, lockHeldBlobs } from './blob
 import { nowMs } from './clock.js';
 import { importManifestLabels, labelledTagLifetimeMs } from './labels.js';
 import { type RepositoryRef, type RepositoryWithNamespace, repositoryQuery } from './repositories.js';
-import { inTagMoveTransaction, moveTag, sqlListChunks, tagAlive, validateTagName } from './tags.js';
+import { sqlListChunks } from './sql-lists.js';
+import { inTagMoveTransaction, moveTag, tagAlive, validateTagName } from './tags.js';
 
 export interface StoredManifest {
   id: number;

@@ -4,6 +4,7 @@ import type { Database } from '../db/tables.js';
 import { isUniqueViolation } from '../db/unique-violation.js';
 import { Invalid, NotFound } from '../errors.js';
 import { nowMs } from './clock.js';
+import { sqlListChunks } from './sql-lists.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -147,16 +148,6 @@ export async function deleteTag(db: Kysely<Database>, repositoryId: number, name
   if ((await endLiveTags(db, repositoryId, [name], nowMs())) === 0) {
     throw new NotFound('tag', `tag ${name} is unknown`, { reference: name });
   }
-}
-
-/** How many names one `IN (…)` list carries, well inside every dialect's parameter limit. */
-export const SQL_LIST_CHUNK = 500;
-
-/** Splits `items` into lists of at most SQL_LIST_CHUNK. */
-export function sqlListChunks<T>(items: readonly T[]): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += SQL_LIST_CHUNK) chunks.push(items.slice(i, i + SQL_LIST_CHUNK));
-  return chunks;
 }
 
 /** Ends the live, visible tags named `names` at `now`; how many it ended. */
