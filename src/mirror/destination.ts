@@ -9,6 +9,9 @@ import type { RemoteManifest } from './remote.js';
  * the sync copies; tags move only in applyTags, at the end.
  */
 
+/** Why a tag could not move: garbage collection took its manifest between the copy and the move. */
+export const MANIFEST_COLLECTED_BEFORE_MOVE = 'its manifest was garbage collected before the tags moved; the next sync copies it again';
+
 export interface MirrorTagTarget {
   tag: string;
   /** The digest of the remote manifest the tag points at, already stored in the repository. */

@@ -11,7 +11,7 @@ import { applyMirrorTags } from '../model/mirror-tags.js';
 import type { RepositoryWithNamespace } from '../model/repositories.js';
 import { appendChunk, cancelUpload, completeUpload, startUpload, type UploadDeps, uploadDeps } from '../model/uploads.js';
 import { mirrorMountSource } from './blob-mount.js';
-import type { AppliedTags, MirrorDestination, MirrorTagTarget } from './destination.js';
+import { type AppliedTags, MANIFEST_COLLECTED_BEFORE_MOVE, type MirrorDestination, type MirrorTagTarget } from './destination.js';
 import type { RemoteManifest } from './remote.js';
 
 export type LocalDestinationDeps = Pick<AppContext, 'db' | 'storage' | 'config'>;
@@ -71,7 +71,7 @@ export class LocalDestination implements MirrorDestination {
       removed: changes.removed,
       failed: changes.vanished.map((tag) => ({
         tag,
-        message: 'its manifest was garbage collected before the tags moved; the next sync copies it again',
+        message: MANIFEST_COLLECTED_BEFORE_MOVE,
       })),
     };
   }

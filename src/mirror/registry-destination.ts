@@ -4,7 +4,7 @@ import { findManifestByDigest, manifestExists } from '../model/manifests.js';
 import { applyMirrorTags } from '../model/mirror-tags.js';
 import { formatRepositoryRef, type RepositoryWithNamespace } from '../model/repositories.js';
 import { mirrorMountSource } from './blob-mount.js';
-import type { AppliedTags, MirrorDestination, MirrorTagTarget } from './destination.js';
+import { type AppliedTags, MANIFEST_COLLECTED_BEFORE_MOVE, type MirrorDestination, type MirrorTagTarget } from './destination.js';
 import type { RemoteManifest, RemotePushTarget } from './remote.js';
 
 export type RegistryDestinationDeps = Pick<AppContext, 'db' | 'config'>;
@@ -49,7 +49,7 @@ export class RegistryDestination implements MirrorDestination {
     for (const { tag, digest } of targets) {
       const stored = await findManifestByDigest(this.deps.db, this.repo.id, digest);
       if (!stored) {
-        applied.failed.push({ tag, message: 'its manifest was garbage collected before the tags moved; the next sync copies it again' });
+        applied.failed.push({ tag, message: MANIFEST_COLLECTED_BEFORE_MOVE });
         continue;
       }
       try {
