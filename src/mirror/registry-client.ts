@@ -55,6 +55,18 @@ function checkReference(reference: string): void {
 }
 
 /** The media type without parameters, lower case; undefined when absent. */
+/** The JSON object `bytes` hold; anything else is refused with `invalid`'s error. */
+function jsonObject(bytes: Buffer, invalid: (why: string) => Error): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw invalid('is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('is not a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
 function bareMediaType(contentType: string | undefined): string | undefined {
   const bare = contentType?.split(';')[0]?.trim().toLowerCase();
   return bare ? bare : undefined;
@@ -161,14 +173,7 @@ class PullClient extends RepositoryClient implements RemoteRepository {
     if (announced !== undefined && announced !== digest) {
       throw invalid(`does not match the Docker-Content-Digest ${announced} the registry sent (the content hashes to ${digest})`);
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      throw invalid('is not JSON');
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('is not a JSON object');
-    const declared = (parsed as { mediaType?: unknown }).mediaType;
+    const declared = jsonObject(bytes, invalid).mediaType;
     const contentType = bareMediaType(responseHeader(res, 'content-type'));
     const mediaType = contentType !== undefined && MANIFEST_MEDIA_TYPES.includes(contentType) ? contentType : typeof declared === 'string' ? declared : contentType;
     if (mediaType === undefined || !MANIFEST_MEDIA_TYPES.includes(mediaType)) {
@@ -181,20 +186,14 @@ class PullClient extends RepositoryClient implements RemoteRepository {
     checkDigest(digest);
     const res = await this.session.send({ method: 'GET', target: this.path(`blobs/${digest}`), scopes: this.scopes, streaming: true });
     if (res.status !== 200) throw await this.unexpected(res, `blob ${digest} of ${this.repository}`);
-    const length = Number(responseHeader(res, 'content-length'));
-    return { size: Number.isSafeInteger(length) && length >= 0 && responseHeader(res, 'content-length') !== undefined ? length : null, stream: this.session.streamBody(res) };
+    const header = responseHeader(res, 'content-length');
+    const length = header === undefined ? Number.NaN : Number(header);
+    return { size: Number.isSafeInteger(length) && length >= 0 ? length : null, stream: this.session.streamBody(res) };
   }
 
   private parseTagPage(body: Buffer): string[] {
     const invalid = (why: string) => new RemoteRegistryError('invalid', `the tag list of ${this.repository} from ${this.session.host} ${why}`);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw invalid('is not JSON');
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('is not a JSON object');
-    const { name, tags } = parsed as { name?: unknown; tags?: unknown };
+    const { name, tags } = jsonObject(body, invalid);
     if (typeof name !== 'string') throw invalid('has no "name"');
     if (tags === null || tags === undefined) return [];
     if (!Array.isArray(tags) || !tags.every((tag): tag is string => typeof tag === 'string')) throw invalid('has a "tags" field that is not a list of strings');
