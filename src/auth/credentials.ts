@@ -11,7 +11,7 @@ import { findUser, isSuperuser } from '../model/users.js';
 import type { UserDirectory } from './directory.js';
 import { VerifiedPasswordCache } from './password-cache.js';
 import { spendPasswordCheckTime, verifyPassword } from './passwords.js';
-import type { CredentialKind, Identity, Principal } from './principal.js';
+import { type CredentialKind, type Identity, type Principal, robotPrincipal } from './principal.js';
 import type { SecretBox } from './secret-box.js';
 
 export interface CredentialDeps {
@@ -145,7 +145,7 @@ async function authenticateAppToken(deps: CredentialDeps, token: string): Promis
 async function authenticateRobot(deps: CredentialDeps, name: string, token: string): Promise<AuthenticatedIdentity> {
   const robot = await verifyRobotToken(deps.db, deps.secrets, name, token);
   if (!robot) throw new Unauthorized('invalid robot account name or token');
-  return { principal: { kind: 'robot', id: robot.id, name: robot.name, ownerId: robot.ownerId }, credential: 'robot' };
+  return { principal: robotPrincipal(robot), credential: 'robot' };
 }
 
 /**

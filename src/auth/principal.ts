@@ -7,6 +7,11 @@ export type Principal =
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 
+/** The principal of a robot account. */
+export function robotPrincipal(robot: { id: number; name: string; ownerId: number }): Principal {
+  return { kind: 'robot', id: robot.id, name: robot.name, ownerId: robot.ownerId };
+}
+
 /** How the caller proved who they are; the label of quay_authentication_attempts_total's auth_kind. */
 export type CredentialKind =
   | 'anonymous'

@@ -22,7 +22,7 @@ import { findRobot } from '../model/robots.js';
 import { findUser } from '../model/users.js';
 import { principalForUser } from './credentials.js';
 import type { UserDirectory } from './directory.js';
-import { type AccessGrant, ANONYMOUS, type Identity, type Principal, principalName } from './principal.js';
+import { type AccessGrant, ANONYMOUS, type Identity, type Principal, principalName, robotPrincipal } from './principal.js';
 import type { RegistryTokens, VerifiedRegistryToken } from './tokens.js';
 import { TtlCache } from './ttl-cache.js';
 
@@ -161,7 +161,7 @@ async function tokenPrincipal(deps: RegistryTokenDeps, payload: JWTPayload): Pro
     const robot = await findRobot(deps.db, payload.sub);
     const row = robot?.enabled ? await findNamespaceById(deps.db, robot.id) : undefined;
     if (!robot || row?.uuid !== context.entity_reference) throw gone;
-    return { kind: 'robot', id: robot.id, name: robot.name, ownerId: robot.ownerId };
+    return robotPrincipal(robot);
   }
   const user = await findUser(deps.db, payload.sub);
   if (user?.enabled !== 1) throw gone;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { mayWriteMirror } from '../auth/authorize.js';
-import type { Identity } from '../auth/principal.js';
+import { type Identity, robotPrincipal } from '../auth/principal.js';
 import type { AppContext } from '../context.js';
 import { findNamespaceById } from '../model/namespaces.js';
 import { type MirrorConfig, openMirrorCredentials } from '../model/repo-mirror.js';
@@ -39,7 +39,7 @@ export async function mirrorRobot(deps: MirrorSyncDeps, config: MirrorConfig, re
   const robot = account && (await findRobot(deps.db, account.name));
   if (!robot) throw new SetupProblem('the mirror robot account no longer exists; choose another robot in the mirror settings');
   if (!robot.enabled) throw new SetupProblem(`the mirror robot account ${robot.name} is disabled`);
-  const identity: Identity = { principal: { kind: 'robot', id: robot.id, name: robot.name, ownerId: robot.ownerId } };
+  const identity: Identity = { principal: robotPrincipal(robot) };
   if (!(await mayWriteMirror(deps, identity, repo))) {
     throw new SetupProblem(`the mirror robot account ${robot.name} may not write to ${repo.namespace_name}/${repo.name}; give it write permission`);
   }
