@@ -13,8 +13,6 @@ import { parseStoredJsonObject } from './json-text.js';
  * never run the same sync, and a claim that runs out (sync_expiration_date) may be taken over.
  */
 
-export const MIRROR_STATUSES: readonly RepoMirrorStatus[] = ['NEVER_RUN', 'SYNC_NOW', 'SYNCING', 'SUCCESS', 'FAIL', 'CANCEL'];
-
 /** Attempts a failing sync gets before it waits for its next interval (Quay's default). */
 export const MIRROR_SYNC_RETRIES = 3;
 
@@ -68,7 +66,7 @@ function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
-export function parseMirrorRegistryConfig(text: string): MirrorRegistryConfig {
+function parseMirrorRegistryConfig(text: string): MirrorRegistryConfig {
   const raw = parseStoredJsonObject(text);
   const proxy = raw.proxy && typeof raw.proxy === 'object' ? (raw.proxy as Record<string, unknown>) : {};
   return {
@@ -360,7 +358,6 @@ export async function dueMirrors(
 export interface MirrorClaim {
   config: MirrorConfig;
   transactionId: string;
-  startedAt: number;
 }
 
 /**
@@ -386,7 +383,7 @@ export async function claimMirror(db: Kysely<Database>, config: MirrorConfig, no
   if (result.numUpdatedRows === 0n) return undefined;
   const claimed = await findMirrorConfig(db, config.repositoryId);
   if (!claimed || claimed.syncTransactionId !== transactionId) return undefined;
-  return { config: claimed, transactionId, startedAt: now };
+  return { config: claimed, transactionId };
 }
 
 /** Whether the claimed sync must stop (checked between blobs): cancelled, taken over, or the repository left the MIRROR state. */
